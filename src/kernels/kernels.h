@@ -1,0 +1,60 @@
+// wembed kernels: plain functions on plain arrays; they know nothing of models, files or text.
+//
+// One interface, one file per kernel family and instruction set:
+//   <family>_scalar.c   portable C; defines wm_<name>_scalar, the reference every other variant is tested against
+//   <family>_simd128.c  wasm SIMD128 intrinsics, compiled only when __wasm_simd128__ is defined
+// wm_<name> (declared below) is the fast variant: the SIMD128 one in the wasm build, the scalar one elsewhere
+// (kernels/dispatch.c). tests/c/test_kernels.c compares every wm_<name> with wm_<name>_scalar on random data and
+// odd shapes; it is built natively and as a WASI module run by Node, so the SIMD128 variants are proven too.
+#ifndef WM_KERNELS_H
+#define WM_KERNELS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+// --- int8 weights ---------------------------------------------------------------------------------------
+// Packed weight layout (docs/format.md, "Linear weights by dtype"): Np = ceil(N/4)*4, Kp = ceil(K/8)*8,
+//   byte offset of W[n][k] = (n/4)*(Kp*4) + (k/8)*32 + (n%4)*8 + (k%8), zero padded.
+#define WM_GEMM_NR 4  // output channels per packed panel
+#define WM_GEMM_KB 8  // inputs per packed block
+
+static inline int wm_round_up(int x, int m) { return (x + m - 1) / m * m; }
+
+// Quantizes rows of activations, per row (token), symmetric:
+//   a[m] = max_k |x[m][k] * in_scale[k]| / qmax;  xq[m][k] = round_half_away(x[m][k] * in_scale[k] / a[m])
+// x: [M][ldx] f32 (K valid columns); in_scale: [K] or NULL (all ones); xq: [M][Kp], columns K..Kp-1 set to 0;
+// row_scale: [M] = a[m] (0 for an all-zero row, whose xq row is all 0). qmax in 1..2047.
+void wm_quantize_rows_i8(int M, int K, const float *x, int ldx, const float *in_scale, int qmax,
+                         int8_t *xq, float *row_scale);
+void wm_quantize_rows_i16(int M, int K, const float *x, int ldx, const float *in_scale, int qmax,
+                          int16_t *xq, float *row_scale);
+
+// y[m][n] = row_scale[m] * w_scale[n] * sum_{k<Kp} xq[m][k] * W[n][k] + (bias ? bias[n] : 0), for n < N.
+// xq: [M][Kp] int8 (or int16 with |x| <= 2047); w: packed [Np*Kp]; y: [M][ldy] f32.
+// Accumulation is exact in int32 for Kp * qmax * 127 < 2^31 (the encoder checks this at load).
+void wm_gemm_i8(int M, int N, int Kp, const int8_t *xq, const float *row_scale, const int8_t *w,
+                const float *w_scale, const float *bias, float *y, int ldy);
+void wm_gemm_i16i8(int M, int N, int Kp, const int16_t *xq, const float *row_scale, const int8_t *w,
+                   const float *w_scale, const float *bias, float *y, int ldy);
+
+// --- float weights (the exactness path) --------------------------------------------------------------------
+// y[m][n] = sum_{k<K} x[m][k] * W[n][k] + (bias ? bias[n] : 0); W row-major [N][K] f32, or f16 bits.
+// x: [M][ldx]; y: [M][ldy].
+void wm_gemm_f32(int M, int N, int K, const float *x, int ldx, const float *w, const float *bias, float *y,
+                 int ldy);
+void wm_gemm_f16(int M, int N, int K, const float *x, int ldx, const uint16_t *w, const float *bias, float *y,
+                 int ldy);
+
+// --- elementwise and row ops ------------------------------------------------------------------------------
+float wm_f16_to_f32(uint16_t h);
+// x[m] = LayerNorm(x[m] + (res ? res[m] : 0)) * gamma + beta, over H columns; rows of stride ld.
+void wm_layernorm(int M, int H, float *x, int ld, const float *res, int ldr, const float *gamma,
+                  const float *beta, float eps);
+// x = x * 0.5 * (1 + erf(x / sqrt(2))) in place, n values; max abs error vs double erf documented in the .c.
+void wm_gelu(size_t n, float *x);
+// In-place softmax of each of M rows of length n (stride ld).
+void wm_softmax(int M, int n, float *x, int ld);
+// Scaled dot product of two f32 vectors of length n.
+float wm_dot(int n, const float *a, const float *b);
+
+#endif
