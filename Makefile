@@ -48,7 +48,7 @@ $(NATIVE)/wembed-native: tools/wembed_native.c $(NATIVE)/libwembed.a
 WASM    := dist/wembed.wasm
 WASM_EXPORTS := _wm_open,_wm_buffer,_wm_feed,_wm_last_error,_wm_info,_wm_dim,_wm_tokenize,_wm_embed,_wm_close,_malloc,_free
 EMFLAGS := -O3 -msimd128 $(WARN) $(INC) -DNDEBUG -sSTANDALONE_WASM --no-entry -sALLOW_MEMORY_GROWTH=1 \
-           -sINITIAL_MEMORY=4MB -sMAXIMUM_MEMORY=4GB -sSTACK_SIZE=1MB -sEXPORTED_FUNCTIONS=$(WASM_EXPORTS) \
+           -sINITIAL_MEMORY=4MB -sMAXIMUM_MEMORY=4GB -sTOTAL_STACK=1MB -sEXPORTED_FUNCTIONS=$(WASM_EXPORTS) \
            -sERROR_ON_UNDEFINED_SYMBOLS=1 -fno-exceptions
 wasm: $(WASM)
 $(WASM): $(SRCS) $(HDRS) | $(DEPS_STAMP)
@@ -61,3 +61,40 @@ all: native wasm
 .PHONY: all deps native wasm test demo clean
 clean:
 	rm -rf $(BUILD) dist
+
+# --- tests ---------------------------------------------------------------------------------------------------
+# Converted test models (cached in build/models; tests convert on their own when these are absent).
+MODELS_DIR := $(BUILD)/models
+TEST_MODELS := $(foreach m,gte-small-synth gte-small-zh-synth,$(foreach d,int8 f32,$(MODELS_DIR)/$(m).$(d).wemb))
+models: $(TEST_MODELS)
+$(MODELS_DIR)/%.wemb: $(wildcard js/convert/*.js) js/format.js | $(DEPS_STAMP)
+	@mkdir -p $(MODELS_DIR)
+	node js/cli.js convert $(SHARED)/models/$(basename $*) -o $@ --dtype $(subst .,,$(suffix $*))
+
+# One full run of the native build under AddressSanitizer + UndefinedBehaviorSanitizer: every reference text
+# of a model through the C API, fed in uneven chunks, compared with the reference.
+ASAN := $(BUILD)/asan
+ASAN_FLAGS := -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+$(ASAN)/wembed-native: tools/wembed_native.c $(SRCS) $(HDRS)
+	@mkdir -p $(ASAN)
+	$(CC) $(WARN) $(ASAN_FLAGS) $(INC) tools/wembed_native.c $(SRCS) -lm -o $@
+$(ASAN)/test_format: tests/c/test_format.c $(SRCS) $(HDRS)
+	@mkdir -p $(ASAN)
+	$(CC) $(WARN) $(ASAN_FLAGS) $(INC) tests/c/test_format.c $(SRCS) -lm -o $@
+ASAN_MODEL ?= gte-small-zh-synth
+test-asan: $(ASAN)/wembed-native $(ASAN)/test_format $(MODELS_DIR)/$(ASAN_MODEL).int8.wemb
+	$(ASAN)/test_format $(MODELS_DIR)/$(ASAN_MODEL).int8.wemb
+	node tests/js/texts-bin.mjs $(SHARED)/reference/models/$(ASAN_MODEL)/texts.jsonl $(ASAN)/texts.bin
+	$(ASAN)/wembed-native $(MODELS_DIR)/$(ASAN_MODEL).int8.wemb $(ASAN)/texts.bin $(ASAN)/out.f32 $(ASAN)/ids.bin >/dev/null
+	node tests/js/check-native.mjs $(SHARED)/reference/models/$(ASAN_MODEL) $(ASAN)/out.f32 $(ASAN)/ids.bin
+
+test-js: $(WASM) models
+	node --test --test-concurrency=2 tests/js/
+
+test: all test-kernels test-tokenizer test-asan test-js
+
+# --- the main job --------------------------------------------------------------------------------------------
+demo: all
+	node scripts/demo.mjs $(SHARED)/models/gte-small-synth $(MODELS_DIR)/demo.int8.wemb
+
+.PHONY: models test-asan test-js

@@ -54,7 +54,7 @@ void wm_layernorm(int M, int H, float *x, int ld, const float *res, int ldr, con
 void wm_gelu(size_t n, float *x);
 // In-place softmax of each of M rows of length n (stride ld).
 void wm_softmax(int M, int n, float *x, int ld);
-// Scaled dot product of two f32 vectors of length n.
+// Dot product of two f32 vectors of length n.
 float wm_dot(int n, const float *a, const float *b);
 
 #endif

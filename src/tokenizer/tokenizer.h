@@ -24,4 +24,7 @@ int wm_tokenizer_encode(wm_tokenizer *tok, const char *text, size_t len, int32_t
 // Number of special tokens the template adds to a single sequence (2 for [CLS] ... [SEP]).
 int wm_tokenizer_num_special(const wm_tokenizer *tok);
 
+// 1 + the largest id encode can produce (vocab, added tokens, template): check it against the embedding rows.
+int wm_tokenizer_num_ids(const wm_tokenizer *tok);
+
 #endif

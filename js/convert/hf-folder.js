@@ -1,0 +1,238 @@
+// Reads a Hugging Face / sentence-transformers model folder: config.json (checked against what wembed runs),
+// modules.json + the Pooling module's config + Normalize, sentence_bert_config.json, tokenizer.json and
+// tokenizer_config.json. Every unsupported value is an Error naming the field, the value and the file.
+
+import fs from 'node:fs';
+import path from 'node:path';
+import { tokenizerSectionFromJson } from './tokenizer.js';
+
+const ST = 'sentence_transformers.models.';
+const POOLING_MODES = {
+  pooling_mode_cls_token: 'cls',
+  pooling_mode_mean_tokens: 'mean',
+  pooling_mode_max_tokens: 'max',
+  pooling_mode_mean_sqrt_len_tokens: 'mean_sqrt_len_tokens',
+  pooling_mode_weightedmean_tokens: 'weightedmean',
+  pooling_mode_lasttoken: 'lasttoken',
+};
+const SANE_MODEL_MAX_LENGTH = 1e6; // tokenizer_config.json uses 1e30 for "no limit"
+
+function readJson(file, { required = true, what } = {}) {
+  let text;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch (e) {
+    if (e.code === 'ENOENT' && !required) return undefined;
+    if (e.code === 'ENOENT') throw new Error(`no ${path.basename(file)} in ${path.dirname(file)}${what ? `: ${what}` : ''}`);
+    throw new Error(`cannot read ${file}: ${e.message}`);
+  }
+  try {
+    return JSON.parse(text);
+  } catch (e) {
+    throw new Error(`${file}: not valid JSON (${e.message})`);
+  }
+}
+
+const isObject = (v) => v !== null && typeof v === 'object' && !Array.isArray(v);
+
+/** HF BertConfig defaults, for fields a config.json leaves out. */
+const BERT_DEFAULTS = {
+  vocab_size: 30522, hidden_size: 768, num_hidden_layers: 12, num_attention_heads: 12, intermediate_size: 3072,
+  max_position_embeddings: 512, type_vocab_size: 2, layer_norm_eps: 1e-12,
+};
+
+/** Checks config.json and returns the model dimensions (names as in js/format.js parseConfig). */
+export function modelFromConfig(cfg, file) {
+  if (!isObject(cfg)) throw new Error(`${file}: expected a JSON object`);
+  const unsupported = (field, value, supported) =>
+    new Error(`${file}: ${field} ${JSON.stringify(value)} is not supported (wembed converts ${supported})`);
+  if (cfg.model_type !== 'bert') throw unsupported('model_type', cfg.model_type, 'model_type "bert" only');
+  if (cfg.position_embedding_type !== undefined && cfg.position_embedding_type !== 'absolute') {
+    throw unsupported('position_embedding_type', cfg.position_embedding_type, '"absolute" position embeddings only');
+  }
+  if (cfg.hidden_act !== undefined && cfg.hidden_act !== 'gelu') {
+    throw unsupported('hidden_act', cfg.hidden_act, 'hidden_act "gelu" (exact erf GELU) only');
+  }
+  if (cfg.is_decoder === true) throw unsupported('is_decoder', true, 'encoders only');
+  const v = { ...BERT_DEFAULTS };
+  for (const k of Object.keys(BERT_DEFAULTS)) if (cfg[k] !== undefined && cfg[k] !== null) v[k] = cfg[k];
+  const int = (field, lo, hi) => {
+    const x = v[field];
+    if (!Number.isInteger(x) || x < lo || x > hi) throw new Error(`${file}: ${field} ${JSON.stringify(x)} is not supported (expected an integer in ${lo}..${hi})`);
+    return x;
+  };
+  const m = {
+    vocabSize: int('vocab_size', 1, 2 ** 24),
+    hidden: int('hidden_size', 1, 8192),
+    numLayers: int('num_hidden_layers', 1, 256),
+    numHeads: int('num_attention_heads', 1, 8192),
+    intermediate: int('intermediate_size', 1, 32768),
+    maxPositions: int('max_position_embeddings', 2, 8192),
+    typeVocabSize: int('type_vocab_size', 1, 16),
+    layerNormEps: v.layer_norm_eps,
+  };
+  if (m.hidden % m.numHeads) {
+    throw new Error(`${file}: num_attention_heads ${m.numHeads} does not divide hidden_size ${m.hidden}`);
+  }
+  if (typeof m.layerNormEps !== 'number' || !(Math.fround(m.layerNormEps) > 0) || !Number.isFinite(Math.fround(m.layerNormEps))) {
+    throw new Error(`${file}: layer_norm_eps ${JSON.stringify(m.layerNormEps)} is not supported (expected a positive f32)`);
+  }
+  return m;
+}
+
+/** Pooling mode of a sentence-transformers Pooling config: 'cls' | 'mean'; other modes are an Error. */
+export function poolingFromConfig(pc, file) {
+  if (!isObject(pc)) throw new Error(`${file}: expected a JSON object`);
+  let modes;
+  if (typeof pc.pooling_mode === 'string') modes = [pc.pooling_mode === 'cls_token' ? 'cls' : pc.pooling_mode === 'mean_tokens' ? 'mean' : pc.pooling_mode];
+  else modes = Object.entries(POOLING_MODES).filter(([k]) => pc[k] === true).map(([, m]) => m);
+  if (modes.length === 0) throw new Error(`${file}: no pooling mode is set (expected pooling_mode_cls_token or pooling_mode_mean_tokens true)`);
+  if (modes.length > 1 || (modes[0] !== 'cls' && modes[0] !== 'mean')) {
+    const fields = Object.entries(POOLING_MODES).filter(([k]) => pc[k] === true).map(([k]) => `${k}: true`);
+    throw new Error(
+      `${file}: pooling ${modes.join(' + ')}${fields.length ? ` (${fields.join(', ')})` : ''} is not supported ` +
+        '(wembed pools with exactly one of pooling_mode_cls_token or pooling_mode_mean_tokens)',
+    );
+  }
+  return modes[0];
+}
+
+/** Largest token id the tokenizer can produce (vocab and added tokens), or -1 if unknown. */
+function maxTokenId(tok) {
+  let max = -1;
+  const vocab = tok?.model?.vocab;
+  if (Array.isArray(vocab)) max = vocab.length - 1; // Unigram: [[piece, score], ...]
+  else if (isObject(vocab)) for (const id of Object.values(vocab)) if (Number.isInteger(id) && id > max) max = id;
+  for (const t of tok?.added_tokens ?? []) if (Number.isInteger(t?.id) && t.id > max) max = t.id;
+  return max;
+}
+
+/**
+ * Reads and checks a model folder. opts: { pooling: 'cls'|'mean', normalize: bool, maxTokens, name,
+ * metric: 'cosine'|'dot' }.
+ * Options override what the folder says. Returns
+ *   { dir, modelDir, name, source, hfConfig, model, pooling, normalize, maxTokens, maxTokensFrom, metric,
+ *     tokenizer: Uint8Array, tokenizerJson, files, warnings }
+ * (files: paths relative to dir that were read; tensors are read separately from modelDir.)
+ */
+export async function readHfFolder(dir, opts = {}) {
+  let st;
+  try {
+    st = fs.statSync(dir);
+  } catch {
+    throw new Error(`no such model folder: ${dir}`);
+  }
+  if (!st.isDirectory()) throw new Error(`${dir} is not a folder (expected a Hugging Face model folder)`);
+  const files = [];
+  const warnings = [];
+  const use = (f) => (files.includes(f) ? f : (files.push(f), f));
+  const rel = (f) => path.relative(dir, f) || path.basename(f);
+
+  // sentence-transformers modules (they say where the Transformer lives, which pooling, whether to normalize)
+  const modulesFile = path.join(dir, 'modules.json');
+  const modules = readJson(modulesFile, { required: false });
+  let modelDir = dir;
+  let poolingFile = null;
+  let hasNormalize = false;
+  if (modules !== undefined) {
+    use('modules.json');
+    if (!Array.isArray(modules)) throw new Error(`${modulesFile}: expected a JSON array of modules`);
+    modules.forEach((m, i) => {
+      const type = m?.type;
+      const p = typeof m?.path === 'string' ? m.path : '';
+      if (p.split(/[\\/]/).includes('..') || path.isAbsolute(p)) throw new Error(`${modulesFile}: module ${i} path ${JSON.stringify(p)} leaves the folder`);
+      if (type === ST + 'Transformer') {
+        if (p && fs.existsSync(path.join(dir, p, 'config.json'))) modelDir = path.join(dir, p);
+      } else if (type === ST + 'Pooling') poolingFile = path.join(dir, p, 'config.json');
+      else if (type === ST + 'Normalize') hasNormalize = true;
+      else {
+        throw new Error(
+          `${modulesFile}: module ${i} type ${JSON.stringify(type)} is not supported (wembed runs ${ST}Transformer, Pooling and Normalize only)`,
+        );
+      }
+    });
+  }
+
+  // config.json
+  const configFile = path.join(modelDir, 'config.json');
+  const hfConfig = readJson(configFile, { what: 'not a Hugging Face model folder (config.json describes the model)' });
+  use(rel(configFile));
+  const model = modelFromConfig(hfConfig, configFile);
+
+  // pooling and normalization
+  let pooling = opts.pooling;
+  if (pooling !== undefined && pooling !== 'cls' && pooling !== 'mean') throw new Error(`option pooling ${JSON.stringify(pooling)}: expected "cls" or "mean"`);
+  if (pooling === undefined) {
+    if (poolingFile) {
+      const pc = readJson(poolingFile, { what: 'modules.json lists a Pooling module there' });
+      pooling = poolingFromConfig(pc, poolingFile);
+      use(rel(poolingFile));
+      if (Number.isInteger(pc.word_embedding_dimension) && pc.word_embedding_dimension !== model.hidden) {
+        throw new Error(`${poolingFile}: word_embedding_dimension ${pc.word_embedding_dimension} does not match hidden_size ${model.hidden} in ${configFile}`);
+      }
+      if (pc.include_prompt === false) warnings.push(`${rel(poolingFile)}: include_prompt false is ignored (wembed pools over every token, prompt included)`);
+    } else if (modules !== undefined) {
+      throw new Error(`${modulesFile}: no ${ST}Pooling module (pass the pooling option to choose cls or mean)`);
+    } else {
+      pooling = 'mean';
+    }
+  }
+  let normalize = opts.normalize;
+  if (normalize !== undefined && typeof normalize !== 'boolean') throw new Error(`option normalize ${JSON.stringify(normalize)}: expected true or false`);
+  if (normalize === undefined) normalize = modules !== undefined ? hasNormalize : true;
+  if (modules === undefined) {
+    const chosen = [opts.pooling === undefined && 'pooling mean', opts.normalize === undefined && 'normalize true'].filter(Boolean);
+    if (chosen.length) warnings.push(`no modules.json in ${dir} (not a sentence-transformers folder): assuming ${chosen.join(', ')}`);
+  }
+  const metric = opts.metric ?? 'cosine';
+  if (metric !== 'cosine' && metric !== 'dot') throw new Error(`option metric ${JSON.stringify(metric)}: expected "cosine" or "dot"`);
+
+  // token limit
+  const maxTokensFrom = { max_position_embeddings: model.maxPositions };
+  const sbFile = path.join(modelDir, 'sentence_bert_config.json');
+  const sb = readJson(sbFile, { required: false });
+  if (sb !== undefined) {
+    use(rel(sbFile));
+    if (Number.isInteger(sb.max_seq_length) && sb.max_seq_length > 0) maxTokensFrom.max_seq_length = sb.max_seq_length;
+    if (sb.do_lower_case === true) warnings.push(`${rel(sbFile)}: do_lower_case true (sentence-transformers lower-cases input before the tokenizer); wembed follows tokenizer.json only`);
+  }
+  const tokFile = path.join(modelDir, 'tokenizer.json');
+  const tokenizerJson = readJson(tokFile, { what: 'wembed needs the fast-tokenizer file tokenizer.json' });
+  use(rel(tokFile));
+  const trunc = tokenizerJson?.truncation?.max_length;
+  if (Number.isInteger(trunc) && trunc > 0) maxTokensFrom.truncation_max_length = trunc;
+  const tcFile = path.join(modelDir, 'tokenizer_config.json');
+  const tc = readJson(tcFile, { required: false });
+  if (tc !== undefined) {
+    use(rel(tcFile));
+    const mml = tc.model_max_length;
+    if (typeof mml === 'number' && mml > 0 && mml < SANE_MODEL_MAX_LENGTH) maxTokensFrom.model_max_length = Math.floor(mml);
+  }
+  let maxTokens = opts.maxTokens;
+  if (maxTokens === undefined) maxTokens = Math.min(...Object.values(maxTokensFrom));
+  if (!Number.isInteger(maxTokens) || maxTokens < 2 || maxTokens > model.maxPositions) {
+    throw new Error(
+      `${opts.maxTokens !== undefined ? 'option maxTokens' : `token limit from ${JSON.stringify(maxTokensFrom)}`} ${maxTokens}: ` +
+        `expected an integer in 2..${model.maxPositions} (max_position_embeddings in ${configFile})`,
+    );
+  }
+
+  // tokenizer section
+  const maxId = maxTokenId(tokenizerJson);
+  if (maxId >= model.vocabSize) {
+    throw new Error(`${tokFile}: token id ${maxId} is outside the embedding table (vocab_size ${model.vocabSize} in ${configFile})`);
+  }
+  let tokenizer;
+  try {
+    tokenizer = tokenizerSectionFromJson(tokenizerJson);
+  } catch (e) {
+    throw new Error(`${tokFile}: ${e.message}`, { cause: e });
+  }
+  if (!(tokenizer instanceof Uint8Array) || tokenizer.length === 0) throw new Error(`${tokFile}: the tokenizer converter returned no section bytes`);
+
+  const source = path.basename(path.resolve(dir));
+  return {
+    dir, modelDir, name: opts.name ?? source, source, hfConfig, model, pooling, normalize, maxTokens, maxTokensFrom,
+    metric, tokenizer, tokenizerJson, files, warnings,
+  };
+}

@@ -1,0 +1,250 @@
+// `wembed convert` as a library: a Hugging Face / sentence-transformers BERT folder → one .wemb file
+// (docs/format.md). Node built-ins only.
+//
+//   import { convert } from 'wembed/js/convert/index.js';
+//   const summary = await convert('gte-small', { output: 'gte-small.wemb', dtype: 'int8' });
+
+import fs from 'node:fs';
+import path from 'node:path';
+import {
+  ACTIVATION, DTYPE, DTYPE_NAMES, KIND, LINEAR, LINEAR_NAMES, METRIC, PART, POOLING, encodeConfig, expectedSections,
+  linearKind, parseConfig, sectionName,
+} from '../format.js';
+import { readHfFolder } from './hf-folder.js';
+import { packLinearInt8, quantizeRowsInt8, smoothInScale, toF16 } from './quantize.js';
+import { FLOAT_DTYPES, openSafetensors } from './safetensors.js';
+import { WembWriter } from './wemb-writer.js';
+
+export const CONVERTER = `wembed ${packageVersion()}`;
+
+function packageVersion() {
+  try {
+    return JSON.parse(fs.readFileSync(new URL('../../package.json', import.meta.url), 'utf8')).version || '0.1.0';
+  } catch {
+    return '0.1.0';
+  }
+}
+
+const DTYPES = { f32: DTYPE.F32, f16: DTYPE.F16, int8: DTYPE.INT8 };
+
+/** Every tensor the encoder needs, with the shape config.json implies: [[name, shape]] (names without prefix). */
+export function requiredTensors(m) {
+  const { hidden: H, intermediate: I } = m;
+  const list = [
+    ['embeddings.word_embeddings.weight', [m.vocabSize, H]],
+    ['embeddings.position_embeddings.weight', [m.maxPositions, H]],
+    ['embeddings.token_type_embeddings.weight', [m.typeVocabSize, H]],
+    ['embeddings.LayerNorm.weight', [H]],
+    ['embeddings.LayerNorm.bias', [H]],
+  ];
+  for (let l = 0; l < m.numLayers; l++) {
+    const p = `encoder.layer.${l}.`;
+    for (const x of ['query', 'key', 'value']) list.push([`${p}attention.self.${x}.weight`, [H, H]], [`${p}attention.self.${x}.bias`, [H]]);
+    list.push(
+      [`${p}attention.output.dense.weight`, [H, H]], [`${p}attention.output.dense.bias`, [H]],
+      [`${p}attention.output.LayerNorm.weight`, [H]], [`${p}attention.output.LayerNorm.bias`, [H]],
+      [`${p}intermediate.dense.weight`, [I, H]], [`${p}intermediate.dense.bias`, [I]],
+      [`${p}output.dense.weight`, [H, I]], [`${p}output.dense.bias`, [H]],
+      [`${p}output.LayerNorm.weight`, [H]], [`${p}output.LayerNorm.bias`, [H]],
+    );
+  }
+  return list;
+}
+
+const shapeStr = (s) => `[${s.join(', ')}]`;
+
+/** Checks presence, dtype and shape of every required tensor from the headers alone (no data read). */
+function checkTensors(store, model, configFile) {
+  for (const [name, shape] of requiredTensors(model)) {
+    const info = store.info(name);
+    if (!info) throw new Error(store.missingMessage(name));
+    if (!FLOAT_DTYPES.includes(info.dtype)) {
+      throw new Error(`${info.file}: tensor "${info.name}" has dtype ${info.dtype}; wembed converts ${FLOAT_DTYPES.join(', ')} weights only`);
+    }
+    if (info.shape.length !== shape.length || info.shape.some((d, i) => d !== shape[i])) {
+      throw new Error(`${info.file}: tensor "${info.name}" has shape ${shapeStr(info.shape)}, ${configFile} implies ${shapeStr(shape)}`);
+    }
+  }
+}
+
+/**
+ * Converts the model folder `dir` into a .wemb file.
+ * Options:
+ *   output       path of the .wemb to write (required)
+ *   dtype        'int8' (default) | 'f16' | 'f32': linear weights and, unless embDtype says otherwise, EMB_WORD
+ *   embDtype     'int8' | 'f16' | 'f32' for the word-embedding table (default: dtype)
+ *   pooling      'cls' | 'mean'; normalize (bool); maxTokens; name; metric 'cosine' | 'dot': override the folder
+ *   smoothAlpha  SmoothQuant migration strength for QKV / FFN_IN input scales (default 0.5; 0 = none)
+ *   actBits      run-time activation bits for int8 weights (config field 60; default 8)
+ *   onLog(msg)   progress messages
+ * Returns { output, bytes, dtype, config, metadata, warnings, seconds, sections }.
+ */
+export async function convert(dir, opts = {}) {
+  const t0 = performance.now();
+  const { output, dtype = 'int8', smoothAlpha = 0.5, onLog = () => {} } = opts;
+  if (!output || typeof output !== 'string') throw new Error('convert: the output option (path of the .wemb to write) is required');
+  if (!(dtype in DTYPES)) throw new Error(`convert: dtype ${JSON.stringify(dtype)} (expected int8, f16 or f32)`);
+  const embDtype = opts.embDtype ?? dtype;
+  if (!(embDtype in DTYPES)) throw new Error(`convert: embDtype ${JSON.stringify(embDtype)} (expected int8, f16 or f32)`);
+  const actBits = dtype === 'int8' ? (opts.actBits ?? 8) : 0;
+  if (typeof smoothAlpha !== 'number' || !(smoothAlpha >= 0 && smoothAlpha <= 1)) throw new Error(`convert: smoothAlpha ${smoothAlpha} (expected 0..1)`);
+
+  const folder = await readHfFolder(dir, {
+    pooling: opts.pooling, normalize: opts.normalize, maxTokens: opts.maxTokens, name: opts.name, metric: opts.metric,
+  });
+  const warnings = [...folder.warnings];
+  const m = folder.model;
+  const configFile = path.join(folder.modelDir, 'config.json');
+  onLog(`${folder.source}: bert, ${m.numLayers} layers, hidden ${m.hidden}, vocab ${m.vocabSize}; pooling ${folder.pooling}, normalize ${folder.normalize}, max_tokens ${folder.maxTokens}`);
+
+  const store = openSafetensors(folder.modelDir);
+  let writer = null;
+  try {
+    checkTensors(store, m, configFile);
+    const extraLayer = store.resolve(`encoder.layer.${m.numLayers}.attention.self.query.weight`);
+    if (extraLayer) warnings.push(`the checkpoint has more layers than num_hidden_layers ${m.numLayers} in ${configFile} (found "${extraLayer}"); converting ${m.numLayers}`);
+
+    const config = {
+      ...m,
+      weightDtype: DTYPES[dtype], embDtype: DTYPES[embDtype],
+      pooling: folder.pooling === 'cls' ? POOLING.CLS : POOLING.MEAN, normalize: folder.normalize ? 1 : 0,
+      maxTokens: folder.maxTokens, metric: folder.metric === 'dot' ? METRIC.DOT : METRIC.COSINE,
+      activation: ACTIVATION.GELU_ERF, actBits,
+    };
+    const configBytes = encodeConfig(config); // checks every field
+
+    const relFiles = [...folder.files, ...store.files.map((f) => path.relative(folder.dir, f))];
+    const metadata = {
+      name: folder.name,
+      source: folder.source,
+      converter: CONVERTER,
+      dtype,
+      embedding_dtype: embDtype,
+      quantization: describeQuantization(dtype, embDtype, smoothAlpha, actBits),
+      pooling: folder.pooling,
+      normalize: folder.normalize,
+      maxTokens: folder.maxTokens,
+      metric: folder.metric,
+      files: relFiles,
+    };
+    const metaBytes = new TextEncoder().encode(JSON.stringify(metadata));
+
+    const expected = expectedSections(config);
+    writer = WembWriter.create(output, expected.length);
+    let next = 0;
+    const add = (kind, index, data) => {
+      const e = expected[next++];
+      const size = data.byteLength;
+      if (!e || e.kind !== kind || e.index !== index || (e.size !== null && e.size !== size)) {
+        throw new Error(`convert: internal error: section ${sectionName(kind)}[${index}] (${size} bytes) out of order, expected ${e ? `${e.name}[${e.index}] (${e.size} bytes)` : 'none'}`);
+      }
+      writer.add(kind, index, data);
+    };
+    const get = (name) => {
+      const t = store.get(name);
+      const d = t.data;
+      for (let i = 0; i < d.length; i++) {
+        if (!Number.isFinite(d[i])) throw new Error(`${store.info(name).file}: tensor "${t.name}" has a non-finite value (${d[i]}) at element ${i}`);
+      }
+      return d;
+    };
+
+    add(KIND.CONFIG, 0, configBytes);
+    add(KIND.METADATA, 0, metaBytes);
+    add(KIND.TOKENIZER, 0, folder.tokenizer);
+
+    // embeddings
+    onLog(`embeddings (${embDtype})`);
+    const word = get('embeddings.word_embeddings.weight');
+    if (embDtype === 'int8') {
+      const { q, scale } = quantizeRowsInt8(word, m.vocabSize, m.hidden);
+      add(KIND.EMB_WORD, 0, q);
+      add(KIND.EMB_WORD_SCALE, 0, scale);
+    } else add(KIND.EMB_WORD, 0, embDtype === 'f16' ? toF16(word) : word);
+    add(KIND.EMB_POS, 0, get('embeddings.position_embeddings.weight'));
+    add(KIND.EMB_TYPE, 0, get('embeddings.token_type_embeddings.weight'));
+    let lnGamma = get('embeddings.LayerNorm.weight');
+    let lnBeta = get('embeddings.LayerNorm.bias');
+    add(KIND.EMB_LN_GAMMA, 0, lnGamma);
+    add(KIND.EMB_LN_BETA, 0, lnBeta);
+
+    // layers
+    const H = m.hidden, I = m.intermediate;
+    const linear = (j, l, W, bias, N, K, ln) => {
+      if (dtype === 'int8') {
+        const inScale = ln ? smoothInScale(ln.gamma, ln.beta, W, N, K, smoothAlpha) : new Float32Array(K).fill(1);
+        let packed;
+        try {
+          packed = packLinearInt8(W, N, K, inScale);
+        } catch (e) {
+          throw new Error(`layer ${l} ${LINEAR_NAMES[j]}: ${e.message}`);
+        }
+        add(linearKind(j, PART.WEIGHT), l, packed.weight);
+        add(linearKind(j, PART.SCALE), l, packed.scale);
+        add(linearKind(j, PART.BIAS), l, bias);
+        add(linearKind(j, PART.IN_SCALE), l, inScale);
+      } else {
+        add(linearKind(j, PART.WEIGHT), l, dtype === 'f16' ? toF16(W) : W);
+        add(linearKind(j, PART.BIAS), l, bias);
+      }
+    };
+    for (let l = 0; l < m.numLayers; l++) {
+      onLog(`layer ${l + 1}/${m.numLayers}`);
+      const p = `encoder.layer.${l}.`;
+      const Wqkv = new Float32Array(3 * H * H), bqkv = new Float32Array(3 * H);
+      ['query', 'key', 'value'].forEach((x, i) => {
+        Wqkv.set(get(`${p}attention.self.${x}.weight`), i * H * H);
+        bqkv.set(get(`${p}attention.self.${x}.bias`), i * H);
+      });
+      linear(LINEAR.QKV, l, Wqkv, bqkv, 3 * H, H, { gamma: lnGamma, beta: lnBeta });
+      linear(LINEAR.ATTN_OUT, l, get(`${p}attention.output.dense.weight`), get(`${p}attention.output.dense.bias`), H, H, null);
+      const attnGamma = get(`${p}attention.output.LayerNorm.weight`), attnBeta = get(`${p}attention.output.LayerNorm.bias`);
+      add(KIND.ATTN_LN_GAMMA, l, attnGamma);
+      add(KIND.ATTN_LN_BETA, l, attnBeta);
+      linear(LINEAR.FFN_IN, l, get(`${p}intermediate.dense.weight`), get(`${p}intermediate.dense.bias`), I, H, { gamma: attnGamma, beta: attnBeta });
+      linear(LINEAR.FFN_OUT, l, get(`${p}output.dense.weight`), get(`${p}output.dense.bias`), H, I, null);
+      lnGamma = get(`${p}output.LayerNorm.weight`);
+      lnBeta = get(`${p}output.LayerNorm.bias`);
+      add(KIND.OUT_LN_GAMMA, l, lnGamma);
+      add(KIND.OUT_LN_BETA, l, lnBeta);
+    }
+
+    const done = writer.finish();
+    writer = null;
+    const seconds = (performance.now() - t0) / 1000;
+    onLog(`wrote ${output}: ${done.bytes} bytes in ${seconds.toFixed(2)} s`);
+    return {
+      output, bytes: done.bytes, dtype, config: describeConfig(parseConfig(configBytes)), metadata, warnings, seconds,
+      sections: done.sections,
+    };
+  } catch (e) {
+    writer?.abort();
+    throw e;
+  } finally {
+    store.close();
+  }
+}
+
+function describeQuantization(dtype, embDtype, alpha, actBits) {
+  const emb = { f32: 'f32', f16: 'f16 (round to nearest even)', int8: 'int8, symmetric per row (round half away from zero) + f32 row scales' }[embDtype];
+  if (dtype !== 'int8') return { linears: dtype === 'f16' ? 'f16 (round to nearest even)' : 'f32 (none)', word_embeddings: emb };
+  return {
+    linears: 'int8, symmetric per output channel after dividing input channel k by in_scale[k] (round half away from zero, |q| <= 127), 4x8 packed panels; all-zero rows have scale 0',
+    activations: `int${actBits} per token, symmetric, at run time`,
+    in_scale: {
+      method: 'data-free SmoothQuant from the LayerNorm feeding the linear: mag = 3|gamma| + |beta|, s = mag^alpha / max_n|W|^(1-alpha), in_scale = 1/s scaled to geometric mean 1',
+      alpha,
+      applied_to: alpha > 0 ? ['QKV', 'FFN_IN'] : [],
+    },
+    word_embeddings: emb,
+  };
+}
+
+/** Parsed config with readable enum names added. */
+function describeConfig(c) {
+  return {
+    ...c,
+    weightDtypeName: DTYPE_NAMES[c.weightDtype], embDtypeName: DTYPE_NAMES[c.embDtype],
+    poolingName: c.pooling === POOLING.CLS ? 'cls' : 'mean', metricName: c.metric === METRIC.DOT ? 'dot' : 'cosine',
+  };
+}

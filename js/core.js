@@ -1,0 +1,137 @@
+// The wasm boundary: instantiates dist/wembed.wasm (one instance = one linear memory = one model), moves
+// bytes and results across, and turns C errors into Errors. Knows nothing of user conventions.
+
+const WASM_URL = new URL('../dist/wembed.wasm', import.meta.url);
+const isNode = typeof process !== 'undefined' && !!process.versions?.node;
+
+let modulePromise = null;
+
+/** Compiles the wasm module once per process (instances are per model). */
+export function compileWasm(source) {
+  if (source) return WebAssembly.compile(source);
+  if (!modulePromise) {
+    modulePromise = (async () => {
+      if (isNode && WASM_URL.protocol === 'file:') {
+        const { readFile } = await import('node:fs/promises');
+        return WebAssembly.compile(await readFile(WASM_URL));
+      }
+      const res = await fetch(WASM_URL);
+      if (!res.ok) throw new Error(`wembed: cannot fetch ${WASM_URL}: HTTP ${res.status}`);
+      return WebAssembly.compileStreaming ? WebAssembly.compileStreaming(res) : WebAssembly.compile(await res.arrayBuffer());
+    })();
+    modulePromise.catch(() => { modulePromise = null; });
+  }
+  return modulePromise;
+}
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+
+/** One instance of the C library with its own memory: the C API of src/wembed.h, with JS types. */
+export class Core {
+  static async create(wasmModule) {
+    const instance = await WebAssembly.instantiate(wasmModule ?? (await compileWasm()), {
+      // Standalone emscripten modules with memory growth import only this notification; views are refreshed
+      // on every access instead.
+      env: { emscripten_notify_memory_growth() {} },
+    });
+    return new Core(instance.exports);
+  }
+
+  constructor(exports) {
+    this.x = exports;
+    exports._initialize?.();
+    this.model = 0;
+  }
+
+  get u8() { return new Uint8Array(this.x.memory.buffer); }
+
+  cString(ptr) {
+    const u8 = this.u8;
+    let end = ptr;
+    while (u8[end]) end++;
+    return decoder.decode(u8.subarray(ptr, end));
+  }
+
+  error(prefix) {
+    const msg = this.cString(this.x.wm_last_error(this.model));
+    return new Error(prefix ? `${prefix}: ${msg}` : msg);
+  }
+
+  malloc(n) {
+    const p = this.x.malloc(Math.max(1, n));
+    if (!p) throw new Error(`wembed: out of wasm memory allocating ${n} bytes`);
+    return p;
+  }
+
+  /** Reserves the model's final layout; returns the address where file byte 0 goes. */
+  open(totalSize) {
+    this.model = this.x.wm_open(BigInt(totalSize));
+    if (!this.model) throw this.error('wembed: cannot open model');
+    return this.x.wm_buffer(this.model);
+  }
+
+  /** Bytes [0, present) are in place; returns true when the model is ready. Throws on corrupt data. */
+  feed(present) {
+    const st = this.x.wm_feed(this.model, BigInt(present));
+    if (st < 0) throw this.error('wembed');
+    return st === 1;
+  }
+
+  info() { return JSON.parse(this.cString(this.x.wm_info(this.model))); }
+  dim() { return this.x.wm_dim(this.model); }
+
+  /** Writes UTF-8 of texts back to back into wasm memory: [bytesPtr, offsetsPtr]. Caller frees both. */
+  packTexts(texts) {
+    let cap = 0;
+    for (const t of texts) cap += t.length * 3;
+    const bytes = this.malloc(cap);
+    const offsets = this.malloc(4 * (texts.length + 1));
+    let at = 0;
+    const offs = new Uint32Array(texts.length + 1);
+    for (let i = 0; i < texts.length; i++) {
+      offs[i] = at;
+      at += encoder.encodeInto(texts[i], this.u8.subarray(bytes + at, bytes + cap)).written;
+    }
+    offs[texts.length] = at;
+    this.u8.set(new Uint8Array(offs.buffer), offsets);
+    return [bytes, offsets];
+  }
+
+  tokenize(text, maxTokens = 0) {
+    const [bytes, offsets] = this.packTexts([text]);
+    const cap = Math.max(maxTokens || this.info().max_positions, 2);
+    const ids = this.malloc(4 * cap);
+    try {
+      const len = new Uint32Array(this.x.memory.buffer, offsets + 4, 1)[0];
+      const n = this.x.wm_tokenize(this.model, bytes, len, ids, maxTokens);
+      if (n < 0) throw this.error('wembed');
+      return Array.from(new Int32Array(this.x.memory.buffer, ids, n));
+    } finally {
+      this.x.free(bytes); this.x.free(offsets); this.x.free(ids);
+    }
+  }
+
+  /** Embeds texts; returns one Float32Array(dim) per text. */
+  embed(texts, { pooling = 0, normalize = -1, maxTokens = 0 } = {}) {
+    const dim = this.dim();
+    const [bytes, offsets] = this.packTexts(texts);
+    const opt = this.malloc(12);
+    const out = this.malloc(4 * dim * texts.length);
+    try {
+      new Int32Array(this.x.memory.buffer, opt, 3).set([pooling, normalize, maxTokens]);
+      if (this.x.wm_embed(this.model, bytes, offsets, texts.length, opt, out) !== 0) throw this.error('wembed');
+      const all = new Float32Array(this.x.memory.buffer, out, dim * texts.length).slice();
+      const rows = [];
+      for (let i = 0; i < texts.length; i++) rows.push(all.subarray(i * dim, (i + 1) * dim));
+      return rows;
+    } finally {
+      this.x.free(bytes); this.x.free(offsets); this.x.free(opt); this.x.free(out);
+    }
+  }
+
+  close() {
+    if (this.model) this.x.wm_close(this.model);
+    this.model = 0;
+  }
+}

@@ -1,0 +1,201 @@
+// BERT encoder (post-LayerNorm, absolute positions, erf GELU) over packed sequences. Linear layers see every
+// token of the batch as one matrix, so short texts share GEMMs; attention runs per sequence on its real length,
+// so nothing is padded.
+#include "encoder/bert.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "kernels/kernels.h"
+
+static int fail(char *err, size_t cap, const char *msg) {
+    snprintf(err, cap, "%s", msg);
+    return -1;
+}
+
+static const void *section(const wm_file *f, uint32_t kind, uint32_t index) {
+    const wm_section *s = wm_file_find(f, kind, index);
+    return s ? f->bytes + s->offset : NULL;  // wm_file_finish has checked presence and size
+}
+
+// --- init: views into the file, then one arena -----------------------------------------------------------------
+static void bind_linear(wm_linear *L, const wm_file *f, uint32_t layer, int j, int N, int K) {
+    uint32_t base = WM_SEC_LINEAR + 4 * (uint32_t)j;
+    L->N = N, L->K = K, L->Kp = wm_round_up(K, WM_GEMM_KB);
+    L->dtype = f->config.weight_dtype;
+    L->w = section(f, base + WM_PART_WEIGHT, layer);
+    L->bias = section(f, base + WM_PART_BIAS, layer);
+    L->w_scale = section(f, base + WM_PART_SCALE, layer);
+    L->in_scale = section(f, base + WM_PART_IN_SCALE, layer);
+}
+
+static float *carve(char **p, size_t bytes) {
+    float *r = (float *)*p;
+    *p += (bytes + 63) / 64 * 64;
+    return r;
+}
+
+int wm_bert_init(wm_bert *b, const wm_file *f, char *err, size_t cap) {
+    memset(b, 0, sizeof *b);
+    b->cfg = f->config;
+    const wm_config *c = &b->cfg;
+    int H = (int)c->hidden, I = (int)c->intermediate, P = (int)c->max_positions, dh = H / (int)c->heads;
+    b->word_emb = section(f, WM_SEC_EMB_WORD, 0);
+    b->word_scale = section(f, WM_SEC_EMB_WORD_SCALE, 0);
+    b->pos_emb = section(f, WM_SEC_EMB_POS, 0);
+    b->type_emb = section(f, WM_SEC_EMB_TYPE, 0);
+    b->emb_ln_gamma = section(f, WM_SEC_EMB_LN_GAMMA, 0);
+    b->emb_ln_beta = section(f, WM_SEC_EMB_LN_BETA, 0);
+    b->layers = calloc(c->layers, sizeof *b->layers);
+    if (!b->layers) return fail(err, cap, "out of memory for the layer table");
+    for (uint32_t l = 0; l < c->layers; l++) {
+        wm_layer *L = &b->layers[l];
+        bind_linear(&L->qkv, f, l, WM_LIN_QKV, 3 * H, H);
+        bind_linear(&L->attn_out, f, l, WM_LIN_ATTN_OUT, H, H);
+        bind_linear(&L->ffn_in, f, l, WM_LIN_FFN_IN, I, H);
+        bind_linear(&L->ffn_out, f, l, WM_LIN_FFN_OUT, H, I);
+        L->attn_ln_gamma = section(f, WM_SEC_ATTN_LN_GAMMA, l);
+        L->attn_ln_beta = section(f, WM_SEC_ATTN_LN_BETA, l);
+        L->out_ln_gamma = section(f, WM_SEC_OUT_LN_GAMMA, l);
+        L->out_ln_beta = section(f, WM_SEC_OUT_LN_BETA, l);
+    }
+    // Rows per pass: at least one full-length sequence; short texts are packed up to this many tokens.
+    int R = P > 512 ? P : 512;
+    size_t kp = (size_t)wm_round_up(I > H ? I : H, WM_GEMM_KB);
+    size_t sizes[] = {(size_t)R * H * 4, (size_t)R * H * 4, (size_t)R * 3 * H * 4, (size_t)R * H * 4, (size_t)R * I * 4,
+                      (size_t)R * kp * 2, (size_t)R * 4,     (size_t)P * P * 4,     (size_t)P * dh * 4, (size_t)P * dh * 4};
+    size_t total = 0;
+    for (size_t i = 0; i < sizeof sizes / sizeof *sizes; i++) total += (sizes[i] + 63) / 64 * 64;
+    b->arena = aligned_alloc(64, total);
+    if (!b->arena) {
+        snprintf(err, cap, "out of memory: the activation arena needs %zu bytes", total);
+        return -1;
+    }
+    char *p = b->arena;
+    b->max_rows = R;
+    b->x = carve(&p, sizes[0]), b->tmp = carve(&p, sizes[1]), b->qkv = carve(&p, sizes[2]), b->ctx = carve(&p, sizes[3]);
+    b->ffn = carve(&p, sizes[4]), b->xq = carve(&p, sizes[5]), b->row_scale = carve(&p, sizes[6]);
+    b->scores = carve(&p, sizes[7]), b->kh = carve(&p, sizes[8]), b->vt = carve(&p, sizes[9]);
+    return 0;
+}
+
+void wm_bert_free(wm_bert *b) {
+    free(b->layers);
+    free(b->arena);
+    memset(b, 0, sizeof *b);
+}
+
+// --- the pieces of a layer ----------------------------------------------------------------------------------------
+// y[M][N] = x[M][K] W^T + bias, whatever the weight dtype.
+static void linear(wm_bert *b, const wm_linear *L, int M, const float *x, int ldx, float *y, int ldy) {
+    switch (L->dtype) {
+    case WM_DTYPE_F32: wm_gemm_f32(M, L->N, L->K, x, ldx, L->w, L->bias, y, ldy); break;
+    case WM_DTYPE_F16: wm_gemm_f16(M, L->N, L->K, x, ldx, L->w, L->bias, y, ldy); break;
+    default: {
+        int qmax = (1 << (b->cfg.act_bits - 1)) - 1;
+        if (b->cfg.act_bits <= 8) {
+            wm_quantize_rows_i8(M, L->K, x, ldx, L->in_scale, qmax, b->xq, b->row_scale);
+            wm_gemm_i8(M, L->N, L->Kp, b->xq, b->row_scale, L->w, L->w_scale, L->bias, y, ldy);
+        } else {
+            wm_quantize_rows_i16(M, L->K, x, ldx, L->in_scale, qmax, b->xq, b->row_scale);
+            wm_gemm_i16i8(M, L->N, L->Kp, b->xq, b->row_scale, L->w, L->w_scale, L->bias, y, ldy);
+        }
+    }
+    }
+}
+
+static void embed_tokens(wm_bert *b, const int32_t *ids, const int32_t *lens, int n) {
+    const int H = (int)b->cfg.hidden;
+    int row = 0;
+    for (int s = 0; s < n; s++) {
+        for (int p = 0; p < lens[s]; p++, row++) {
+            float *x = b->x + (size_t)row * H;
+            size_t id = (size_t)ids[row];
+            const float *pos = b->pos_emb + (size_t)p * H;
+            switch (b->cfg.emb_dtype) {
+            case WM_DTYPE_F32: {
+                const float *w = (const float *)b->word_emb + id * H;
+                for (int i = 0; i < H; i++) x[i] = w[i] + pos[i] + b->type_emb[i];
+                break;
+            }
+            case WM_DTYPE_F16: {
+                const uint16_t *w = (const uint16_t *)b->word_emb + id * H;
+                for (int i = 0; i < H; i++) x[i] = wm_f16_to_f32(w[i]) + pos[i] + b->type_emb[i];
+                break;
+            }
+            default: {
+                const int8_t *w = (const int8_t *)b->word_emb + id * H;
+                float sc = b->word_scale[id];
+                for (int i = 0; i < H; i++) x[i] = (float)w[i] * sc + pos[i] + b->type_emb[i];
+            }
+            }
+        }
+    }
+    wm_layernorm(row, H, b->x, H, NULL, 0, b->emb_ln_gamma, b->emb_ln_beta, b->cfg.eps);
+}
+
+// Multi-head self-attention of one sequence (rows r0 .. r0+len-1 of qkv) into ctx; no mask: no padding.
+static void attend(wm_bert *b, int r0, int len) {
+    const int H = (int)b->cfg.hidden, nh = (int)b->cfg.heads, dh = H / nh, ld = 3 * H;
+    const float scale = 1.0f / sqrtf((float)dh);
+    for (int h = 0; h < nh; h++) {
+        float *q = b->qkv + (size_t)r0 * ld + h * dh;
+        const float *k = q + H, *v = q + 2 * H;
+        for (int j = 0; j < len; j++) {
+            for (int d = 0; d < dh; d++) {
+                b->kh[j * dh + d] = k[(size_t)j * ld + d];
+                b->vt[(size_t)d * len + j] = v[(size_t)j * ld + d];
+            }
+            for (int d = 0; d < dh; d++) q[(size_t)j * ld + d] *= scale;
+        }
+        wm_gemm_f32(len, len, dh, q, ld, b->kh, NULL, b->scores, len);
+        wm_softmax(len, len, b->scores, len);
+        wm_gemm_f32(len, dh, len, b->scores, len, b->vt, NULL, b->ctx + (size_t)r0 * H + h * dh, H);
+    }
+}
+
+static void pool(const wm_bert *b, int r0, int len, int pooling, int normalize, float *out) {
+    const int H = (int)b->cfg.hidden;
+    const float *x = b->x + (size_t)r0 * H;
+    if (pooling == WM_POOL_CLS) {
+        memcpy(out, x, (size_t)H * sizeof *out);
+    } else {
+        for (int i = 0; i < H; i++) out[i] = 0;
+        for (int r = 0; r < len; r++)
+            for (int i = 0; i < H; i++) out[i] += x[(size_t)r * H + i];
+        for (int i = 0; i < H; i++) out[i] /= (float)len;
+    }
+    if (normalize) {
+        double ss = 0;
+        for (int i = 0; i < H; i++) ss += (double)out[i] * out[i];
+        // Like torch.nn.functional.normalize: a zero vector stays zero.
+        float inv = (float)(1.0 / fmax(sqrt(ss), 1e-12));
+        for (int i = 0; i < H; i++) out[i] *= inv;
+    }
+}
+
+// --- the forward pass ------------------------------------------------------------------------------------------
+void wm_bert_forward(wm_bert *b, const int32_t *ids, const int32_t *lens, int n, int pooling, int normalize,
+                     float *out) {
+    const int H = (int)b->cfg.hidden, I = (int)b->cfg.intermediate;
+    int M = 0;
+    for (int s = 0; s < n; s++) M += lens[s];
+    embed_tokens(b, ids, lens, n);
+    for (uint32_t l = 0; l < b->cfg.layers; l++) {
+        const wm_layer *L = &b->layers[l];
+        linear(b, &L->qkv, M, b->x, H, b->qkv, 3 * H);
+        for (int s = 0, r0 = 0; s < n; r0 += lens[s++]) attend(b, r0, lens[s]);
+        linear(b, &L->attn_out, M, b->ctx, H, b->tmp, H);
+        wm_layernorm(M, H, b->tmp, H, b->x, H, L->attn_ln_gamma, L->attn_ln_beta, b->cfg.eps);
+        float *t = b->x;  // the LayerNorm output is the new hidden state
+        b->x = b->tmp, b->tmp = t;
+        linear(b, &L->ffn_in, M, b->x, H, b->ffn, I);
+        wm_gelu((size_t)M * I, b->ffn);
+        linear(b, &L->ffn_out, M, b->ffn, I, b->tmp, H);
+        wm_layernorm(M, H, b->tmp, H, b->x, H, L->out_ln_gamma, L->out_ln_beta, b->cfg.eps);
+        t = b->x, b->x = b->tmp, b->tmp = t;
+    }
+    for (int s = 0, r0 = 0; s < n; r0 += lens[s++]) pool(b, r0, lens[s], pooling, normalize, out + (size_t)s * H);
+}

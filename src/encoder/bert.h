@@ -1,0 +1,57 @@
+// BERT forward pass over a packed batch of token sequences (no padding): embeddings, L post-LayerNorm layers,
+// pooling. Weights are views into the loaded .wemb bytes; activations live in one arena allocated at load.
+#ifndef WM_BERT_H
+#define WM_BERT_H
+
+#include <stdint.h>
+
+#include "format/wemb.h"
+
+typedef struct wm_linear {
+    int N, K, Kp;              // outputs, inputs, inputs padded to the int8 block (8)
+    uint32_t dtype;            // WM_DTYPE_*
+    const void *w;             // f32 [N][K] | f16 [N][K] | int8 packed [Np*Kp] (docs/format.md)
+    const float *w_scale;      // int8: [Np] per output channel
+    const float *bias;         // [N]
+    const float *in_scale;     // int8: [K] per input channel, applied before quantizing the activation
+} wm_linear;
+
+typedef struct wm_layer {
+    wm_linear qkv, attn_out, ffn_in, ffn_out;
+    const float *attn_ln_gamma, *attn_ln_beta;  // [H]
+    const float *out_ln_gamma, *out_ln_beta;    // [H]
+} wm_layer;
+
+typedef struct wm_bert {
+    wm_config cfg;
+    const void *word_emb;        // [V][H] f32 | f16 | int8 rows
+    const float *word_scale;     // int8: [V]
+    const float *pos_emb;        // [P][H]
+    const float *type_emb;       // [T][H]; every token has type 0 (single sequences)
+    const float *emb_ln_gamma, *emb_ln_beta;  // [H]
+    wm_layer *layers;            // [L]
+
+    // --- arena: sized once at load for max_rows packed tokens; nothing is allocated per call
+    int max_rows;                // token rows per forward pass (>= max_positions)
+    void *arena;
+    float *x;                    // [max_rows][H] hidden state
+    float *tmp;                  // [max_rows][H] sublayer output before the residual LayerNorm
+    float *qkv;                  // [max_rows][3H]
+    float *ctx;                  // [max_rows][H] attention output (heads concatenated)
+    float *ffn;                  // [max_rows][I]
+    void *xq;                    // [max_rows][max(Hp, Ip)] int8 or int16 quantized activations
+    float *row_scale;            // [max_rows]
+    float *scores;               // [P][P] one head's attention probabilities
+    float *kh, *vt;              // [P][dh] one head's keys; [dh][P] its values, transposed
+} wm_bert;
+
+// Points the model at the verified file's sections and allocates the arena. 0, or -1 with err.
+int wm_bert_init(wm_bert *b, const wm_file *f, char *err, size_t cap);
+void wm_bert_free(wm_bert *b);
+
+// Runs the encoder on n sequences packed back to back in ids (lens[s] tokens each, sum <= max_rows, each
+// <= max_positions) and writes the pooled (and, if normalize, L2-normalized) vectors to out [n][H].
+void wm_bert_forward(wm_bert *b, const int32_t *ids, const int32_t *lens, int n, int pooling, int normalize,
+                     float *out);
+
+#endif

@@ -1,0 +1,43 @@
+// The public kernels of kernels.h: the SIMD128 variant in the wasm build (-msimd128), the scalar one elsewhere.
+// Plain forwarding calls (wasm-opt inlines them at -O3); no run-time detection: a wasm module either has SIMD128
+// or does not load.
+#include "kernels/kernels_impl.h"
+
+#ifdef __wasm_simd128__
+#define WM_FAST(name) name##_simd128
+#else
+#define WM_FAST(name) name##_scalar
+#endif
+
+void wm_quantize_rows_i8(int M, int K, const float *x, int ldx, const float *in_scale, int qmax, int8_t *xq,
+                         float *row_scale) {
+  WM_FAST(wm_quantize_rows_i8)(M, K, x, ldx, in_scale, qmax, xq, row_scale);
+}
+void wm_quantize_rows_i16(int M, int K, const float *x, int ldx, const float *in_scale, int qmax, int16_t *xq,
+                          float *row_scale) {
+  WM_FAST(wm_quantize_rows_i16)(M, K, x, ldx, in_scale, qmax, xq, row_scale);
+}
+void wm_gemm_i8(int M, int N, int Kp, const int8_t *xq, const float *row_scale, const int8_t *w,
+                const float *w_scale, const float *bias, float *y, int ldy) {
+  WM_FAST(wm_gemm_i8)(M, N, Kp, xq, row_scale, w, w_scale, bias, y, ldy);
+}
+void wm_gemm_i16i8(int M, int N, int Kp, const int16_t *xq, const float *row_scale, const int8_t *w,
+                   const float *w_scale, const float *bias, float *y, int ldy) {
+  WM_FAST(wm_gemm_i16i8)(M, N, Kp, xq, row_scale, w, w_scale, bias, y, ldy);
+}
+void wm_gemm_f32(int M, int N, int K, const float *x, int ldx, const float *w, const float *bias, float *y,
+                 int ldy) {
+  WM_FAST(wm_gemm_f32)(M, N, K, x, ldx, w, bias, y, ldy);
+}
+void wm_gemm_f16(int M, int N, int K, const float *x, int ldx, const uint16_t *w, const float *bias, float *y,
+                 int ldy) {
+  WM_FAST(wm_gemm_f16)(M, N, K, x, ldx, w, bias, y, ldy);
+}
+float wm_f16_to_f32(uint16_t h) { return wm_f16_to_f32_scalar(h); }  // one value: nothing to vectorize
+void wm_layernorm(int M, int H, float *x, int ld, const float *res, int ldr, const float *gamma,
+                  const float *beta, float eps) {
+  WM_FAST(wm_layernorm)(M, H, x, ld, res, ldr, gamma, beta, eps);
+}
+void wm_gelu(size_t n, float *x) { WM_FAST(wm_gelu)(n, x); }
+void wm_softmax(int M, int n, float *x, int ld) { WM_FAST(wm_softmax)(M, n, x, ld); }
+float wm_dot(int n, const float *a, const float *b) { return WM_FAST(wm_dot)(n, a, b); }

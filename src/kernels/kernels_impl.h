@@ -1,0 +1,45 @@
+// The variants behind each public wm_<name> of kernels.h, for dispatch.c and tests/c/test_kernels.c only.
+//   wm_<name>_scalar   portable C, always compiled: the reference
+//   wm_<name>_simd128  wasm SIMD128, compiled only when __wasm_simd128__ is defined (emcc -msimd128)
+// Same arguments and semantics as the public function of the same name (kernels.h). The int8 GEMM and the
+// quantizers of both variants give bit-identical results; the float reductions (GEMM, LayerNorm, softmax, dot)
+// sum in a different order, so they agree to rounding only (test_kernels.c states the tolerances).
+#ifndef WM_KERNELS_IMPL_H
+#define WM_KERNELS_IMPL_H
+
+#include "kernels/kernels.h"
+
+// Declares the scalar or SIMD128 variant set; SUFFIX is _scalar or _simd128.
+#define WM_KERNEL_VARIANTS(SUFFIX)                                                                              \
+  void wm_quantize_rows_i8##SUFFIX(int M, int K, const float *x, int ldx, const float *in_scale, int qmax,     \
+                                   int8_t *xq, float *row_scale);                                              \
+  void wm_quantize_rows_i16##SUFFIX(int M, int K, const float *x, int ldx, const float *in_scale, int qmax,    \
+                                    int16_t *xq, float *row_scale);                                            \
+  void wm_gemm_i8##SUFFIX(int M, int N, int Kp, const int8_t *xq, const float *row_scale, const int8_t *w,     \
+                          const float *w_scale, const float *bias, float *y, int ldy);                         \
+  void wm_gemm_i16i8##SUFFIX(int M, int N, int Kp, const int16_t *xq, const float *row_scale, const int8_t *w,  \
+                             const float *w_scale, const float *bias, float *y, int ldy);                      \
+  void wm_gemm_f32##SUFFIX(int M, int N, int K, const float *x, int ldx, const float *w, const float *bias,     \
+                           float *y, int ldy);                                                                 \
+  void wm_gemm_f16##SUFFIX(int M, int N, int K, const float *x, int ldx, const uint16_t *w, const float *bias,  \
+                           float *y, int ldy);                                                                 \
+  void wm_layernorm##SUFFIX(int M, int H, float *x, int ld, const float *res, int ldr, const float *gamma,      \
+                            const float *beta, float eps);                                                     \
+  void wm_gelu##SUFFIX(size_t n, float *x);                                                                    \
+  void wm_softmax##SUFFIX(int M, int n, float *x, int ld);                                                     \
+  float wm_dot##SUFFIX(int n, const float *a, const float *b);                                                 \
+  /* building blocks of gelu and softmax, exposed so the tests can measure their error: in place, n values */  \
+  void wm_erf##SUFFIX(size_t n, float *x);                                                                     \
+  void wm_exp##SUFFIX(size_t n, float *x);
+
+WM_KERNEL_VARIANTS(_scalar)
+#ifdef __wasm_simd128__
+WM_KERNEL_VARIANTS(_simd128)
+#endif
+
+// One value at a time (scalar only; the SIMD128 code has its own 4-lane copy of the same operations).
+float wm_f16_to_f32_scalar(uint16_t h);
+float wm_erff_scalar(float x);  // |error| <= 7.1e-8 vs double erf, all x (ops_scalar.c)
+float wm_expf_scalar(float x);  // relative error <= 8.2e-8 for x in [-87.33, 88]; 0 below (ops_scalar.c)
+
+#endif

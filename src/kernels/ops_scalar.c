@@ -1,0 +1,143 @@
+// Elementwise and row kernels, portable C: the reference for ops_simd128.c.
+// erf and exp are computed with the same sequence of f32 operations as the SIMD128 copy (no fma, no libm), so
+// both builds give bit-identical GELU and exp values; only the row sums (LayerNorm, softmax, dot) differ in order.
+#include <math.h>
+#include <string.h>
+
+#include "kernels/kernels_impl.h"
+
+static inline float bits_f32(uint32_t u) { float f; memcpy(&f, &u, 4); return f; }
+static inline uint32_t f32_bits(float f) { uint32_t u; memcpy(&u, &f, 4); return u; }
+
+// --- f16 -> f32 -----------------------------------------------------------------------------------------------
+// Exact for every input: the 15 magnitude bits moved into f32 position are the half's value times 2^-112 (zero,
+// subnormals and normals alike, as f32 keeps subnormals), so one multiply by 2^112 rescales them; anything that
+// lands at >= 2^16 was an Inf/NaN exponent, which gets the f32 all-ones exponent (mantissa kept). Then the sign.
+float wm_f16_to_f32_scalar(uint16_t h) {
+  float f = bits_f32((uint32_t)(h & 0x7fff) << 13) * 0x1p112f;
+  uint32_t u = f32_bits(f);
+  if (f >= 65536.0f) u |= 0x7f800000u;
+  return bits_f32(u | (uint32_t)(h & 0x8000) << 16);
+}
+
+// --- exp --------------------------------------------------------------------------------------------------------
+// exp(x) = 2^n * exp(r), n = nearest(x / ln2), r = x - n ln2 in two parts (|r| <= 0.35); exp(r) by the Cephes
+// expf polynomial. Max relative error 8.2e-8 (~1.4 ulp) for x in [-87.33, 88] (every f32 checked by
+// test_kernels --exhaustive, vs double exp); x < -87.33 (where exp is below FLT_MIN) and NaN give 0, x > 88 is taken as 88.
+#define WM_EXP_LO (-87.33f)
+#define WM_EXP_HI 88.0f
+float wm_expf_scalar(float x) {
+  if (!(x >= WM_EXP_LO)) return 0.0f;  // also NaN
+  if (x > WM_EXP_HI) x = WM_EXP_HI;
+  float n = rintf(x * 1.44269504088896341f);  // round to nearest even, like f32x4.nearest
+  float r = x - n * 0.693359375f;             // ln2 = 0.693359375 - 2.12194440e-4, first part exact in n * .
+  r = r + n * 2.12194440e-4f;
+  float p = 1.9875691500e-4f;
+  p = p * r + 1.3981999507e-3f;
+  p = p * r + 8.3334519073e-3f;
+  p = p * r + 4.1665795894e-2f;
+  p = p * r + 1.6666665459e-1f;
+  p = p * r + 5.0000001201e-1f;
+  p = p * (r * r) + r + 1.0f;
+  return p * bits_f32((uint32_t)((int32_t)n + 127) << 23);  // 2^n, n in [-126, 127]
+}
+
+// --- erf --------------------------------------------------------------------------------------------------------
+// Two branches (N. Juffa's vectorizable erff, evaluated here without fma):
+//   |x| <= 0.927734375: erf(x) = x + x * P(x^2)                     (odd polynomial, accurate near 0)
+//   |x| >  0.927734375: erf(x) = sign(x) * (1 - exp(Q(|x|)))        (Q ~ -x^2 - log(sqrt(pi) x) + ..., |x| <= 4)
+// Max abs error 7.1e-8 over all x (every f32 in [0, 4.5] checked by test_kernels --exhaustive; erf is
+// odd and 1 - exp(Q(4)) is already 1.0f), i.e. ~1 ulp of values near 1.
+float wm_erff_scalar(float x) {
+  float t = fminf(fabsf(x), 4.0f);
+  float s = t * t;
+  // small branch
+  float p = -5.96761703e-4f;
+  p = p * s + 4.99119423e-3f;
+  p = p * s - 2.67681349e-2f;
+  p = p * s + 1.12819925e-1f;
+  p = p * s - 3.76125336e-1f;
+  p = p * s + 1.28379166e-1f;
+  p = p * t + t;
+  // large branch
+  float q = -1.72853470e-5f * t + 3.83197126e-4f;
+  float u = -3.88396438e-3f * t + 2.42546219e-2f;
+  q = q * s + u;
+  q = q * t - 1.06777877e-1f;
+  q = q * t - 6.34846687e-1f;
+  q = q * t - 1.28717512e-1f;
+  q = q * t - t;
+  float r = t > 0.927734375f ? 1.0f - wm_expf_scalar(q) : p;
+  return copysignf(r, x);
+}
+
+void wm_erf_scalar(size_t n, float *x) {
+  for (size_t i = 0; i < n; i++) x[i] = wm_erff_scalar(x[i]);
+}
+
+void wm_exp_scalar(size_t n, float *x) {
+  for (size_t i = 0; i < n; i++) x[i] = wm_expf_scalar(x[i]);
+}
+
+// --- GELU -------------------------------------------------------------------------------------------------------
+// 0.5 x (1 + erf(x / sqrt 2)); abs error vs the double formula printed by test_kernels.
+void wm_gelu_scalar(size_t n, float *x) {
+  for (size_t i = 0; i < n; i++) {
+    float v = x[i];
+    x[i] = 0.5f * v * (1.0f + wm_erff_scalar(v * 0.707106781186547524f));
+  }
+}
+
+// --- softmax ----------------------------------------------------------------------------------------------------
+// Max-subtracted, so exp never overflows and the largest term is 1; -INFINITY entries (masks) give 0. A row
+// needs at least one finite value. The sum is accumulated in double: an f32 running sum over hundreds of terms
+// would add ~sqrt(n) ulp of error to every output; with it, each output is within ~3e-7 relative of the exact
+// softmax of the f32 inputs.
+void wm_softmax_scalar(int M, int n, float *x, int ld) {
+  for (int m = 0; m < M; m++) {
+    float *row = x + (size_t)m * ld;
+    float mx = -INFINITY;
+    for (int i = 0; i < n; i++) mx = fmaxf(mx, row[i]);
+    double sum = 0.0;
+    for (int i = 0; i < n; i++) {
+      row[i] = wm_expf_scalar(row[i] - mx);
+      sum += row[i];
+    }
+    float inv = (float)(1.0 / sum);
+    for (int i = 0; i < n; i++) row[i] *= inv;
+  }
+}
+
+// --- LayerNorm --------------------------------------------------------------------------------------------------
+// Residual added first (the f32 sum is stored back into x), then two passes in f32 ("corrected two-pass"):
+//   mean0 = sum(x) / H;  d = x - mean0;  c = sum(d) / H;  var = (sum(d^2) - sum(d)^2 / H) / H
+//   x = ((x - mean0) - c) * rstd * gamma + beta,  rstd = 1 / sqrt(var + eps)
+// c recovers the rounding error of the first sum; keeping mean0 and c apart (instead of one f32 mean) keeps the
+// centered values exact to f32 rounding of d even for rows with a large common offset and a small spread
+// (x - mean0 is exact there). The variance comes from centered values: no E[x^2] - E[x]^2 cancellation.
+void wm_layernorm_scalar(int M, int H, float *x, int ld, const float *res, int ldr, const float *gamma,
+                         const float *beta, float eps) {
+  for (int m = 0; m < M; m++) {
+    float *row = x + (size_t)m * ld;
+    float sum = 0.0f;
+    if (res) {
+      const float *r = res + (size_t)m * ldr;
+      for (int k = 0; k < H; k++) { row[k] += r[k]; sum += row[k]; }
+    } else {
+      for (int k = 0; k < H; k++) sum += row[k];
+    }
+    float mean0 = sum / (float)H, sd = 0.0f, ss = 0.0f;
+    for (int k = 0; k < H; k++) { float d = row[k] - mean0; sd += d; ss += d * d; }
+    float c = sd / (float)H;
+    float var = fmaxf((ss - sd * c) / (float)H, 0.0f);
+    float rstd = 1.0f / sqrtf(var + eps);
+    for (int k = 0; k < H; k++) row[k] = ((row[k] - mean0) - c) * rstd * gamma[k] + beta[k];
+  }
+}
+
+// --- dot --------------------------------------------------------------------------------------------------------
+float wm_dot_scalar(int n, const float *a, const float *b) {
+  float s = 0.0f;
+  for (int i = 0; i < n; i++) s += a[i] * b[i];
+  return s;
+}

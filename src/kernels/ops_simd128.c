@@ -1,0 +1,186 @@
+// Elementwise and row kernels, wasm SIMD128. exp and erf are the operation-for-operation 4-lane copies of
+// wm_expf_scalar / wm_erff_scalar (ops_scalar.c: formulas and error figures), so exp, erf and GELU values are
+// bit-identical to the scalar ones; the row sums (LayerNorm, softmax, dot) run in 4 lanes and agree to rounding.
+// Tails (n % 4) use the scalar per-value functions, which give the same values.
+#ifdef __wasm_simd128__
+#include <math.h>
+#include <wasm_simd128.h>
+
+#include "kernels/kernels_impl.h"
+
+#define WM_INLINE static inline __attribute__((always_inline))
+
+WM_INLINE v128_t splat(float f) { return wasm_f32x4_splat(f); }
+
+WM_INLINE float hsum(v128_t v) {  // (v0 + v2) + (v1 + v3)
+  v = wasm_f32x4_add(v, wasm_i32x4_shuffle(v, v, 2, 3, 0, 1));
+  return wasm_f32x4_extract_lane(v, 0) + wasm_f32x4_extract_lane(v, 1);
+}
+
+// --- exp ----------------------------------------------------------------------------------------------------------
+// As wm_expf_scalar: 0 below -87.33 (and for NaN), x clamped to 88, 2^n built in the exponent bits.
+WM_INLINE v128_t exp4(v128_t x) {
+  v128_t keep = wasm_f32x4_ge(x, splat(-87.33f));
+  x = wasm_f32x4_pmax(splat(-87.33f), wasm_f32x4_pmin(splat(88.0f), x));  // lanes zeroed below stay in range
+  v128_t n = wasm_f32x4_nearest(wasm_f32x4_mul(x, splat(1.44269504088896341f)));
+  v128_t r = wasm_f32x4_sub(x, wasm_f32x4_mul(n, splat(0.693359375f)));
+  r = wasm_f32x4_add(r, wasm_f32x4_mul(n, splat(2.12194440e-4f)));
+  v128_t p = splat(1.9875691500e-4f);
+  p = wasm_f32x4_add(wasm_f32x4_mul(p, r), splat(1.3981999507e-3f));
+  p = wasm_f32x4_add(wasm_f32x4_mul(p, r), splat(8.3334519073e-3f));
+  p = wasm_f32x4_add(wasm_f32x4_mul(p, r), splat(4.1665795894e-2f));
+  p = wasm_f32x4_add(wasm_f32x4_mul(p, r), splat(1.6666665459e-1f));
+  p = wasm_f32x4_add(wasm_f32x4_mul(p, r), splat(5.0000001201e-1f));
+  p = wasm_f32x4_add(wasm_f32x4_add(wasm_f32x4_mul(p, wasm_f32x4_mul(r, r)), r), splat(1.0f));
+  v128_t scale = wasm_i32x4_shl(wasm_i32x4_add(wasm_i32x4_trunc_sat_f32x4(n), wasm_i32x4_splat(127)), 23);
+  return wasm_v128_and(wasm_f32x4_mul(p, scale), keep);
+}
+
+// --- erf ----------------------------------------------------------------------------------------------------------
+// As wm_erff_scalar: both branches computed in every lane, then selected by |x| > 0.927734375.
+WM_INLINE v128_t erf4(v128_t x) {
+  v128_t t = wasm_f32x4_pmin(splat(4.0f), wasm_f32x4_abs(x));
+  v128_t s = wasm_f32x4_mul(t, t);
+  // small branch: t + t * P(t^2)
+  v128_t p = splat(-5.96761703e-4f);
+  p = wasm_f32x4_add(wasm_f32x4_mul(p, s), splat(4.99119423e-3f));
+  p = wasm_f32x4_sub(wasm_f32x4_mul(p, s), splat(2.67681349e-2f));
+  p = wasm_f32x4_add(wasm_f32x4_mul(p, s), splat(1.12819925e-1f));
+  p = wasm_f32x4_sub(wasm_f32x4_mul(p, s), splat(3.76125336e-1f));
+  p = wasm_f32x4_add(wasm_f32x4_mul(p, s), splat(1.28379166e-1f));
+  p = wasm_f32x4_add(wasm_f32x4_mul(p, t), t);
+  // large branch: 1 - exp(Q(t))
+  v128_t q = wasm_f32x4_add(wasm_f32x4_mul(splat(-1.72853470e-5f), t), splat(3.83197126e-4f));
+  v128_t u = wasm_f32x4_add(wasm_f32x4_mul(splat(-3.88396438e-3f), t), splat(2.42546219e-2f));
+  q = wasm_f32x4_add(wasm_f32x4_mul(q, s), u);
+  q = wasm_f32x4_sub(wasm_f32x4_mul(q, t), splat(1.06777877e-1f));
+  q = wasm_f32x4_sub(wasm_f32x4_mul(q, t), splat(6.34846687e-1f));
+  q = wasm_f32x4_sub(wasm_f32x4_mul(q, t), splat(1.28717512e-1f));
+  q = wasm_f32x4_sub(wasm_f32x4_mul(q, t), t);
+  v128_t big = wasm_f32x4_sub(splat(1.0f), exp4(q));
+  v128_t r = wasm_v128_bitselect(big, p, wasm_f32x4_gt(t, splat(0.927734375f)));
+  v128_t sign = wasm_i32x4_splat((int32_t)0x80000000u);
+  return wasm_v128_or(wasm_v128_andnot(r, sign), wasm_v128_and(x, sign));  // copysign(r, x)
+}
+
+void wm_erf_simd128(size_t n, float *x) {
+  size_t i = 0;
+  for (; i + 4 <= n; i += 4) wasm_v128_store(x + i, erf4(wasm_v128_load(x + i)));
+  for (; i < n; i++) x[i] = wm_erff_scalar(x[i]);
+}
+
+void wm_exp_simd128(size_t n, float *x) {
+  size_t i = 0;
+  for (; i + 4 <= n; i += 4) wasm_v128_store(x + i, exp4(wasm_v128_load(x + i)));
+  for (; i < n; i++) x[i] = wm_expf_scalar(x[i]);
+}
+
+// --- GELU -----------------------------------------------------------------------------------------------------------
+void wm_gelu_simd128(size_t n, float *x) {
+  size_t i = 0;
+  for (; i + 4 <= n; i += 4) {
+    v128_t v = wasm_v128_load(x + i);
+    v128_t e = erf4(wasm_f32x4_mul(v, splat(0.707106781186547524f)));
+    wasm_v128_store(x + i, wasm_f32x4_mul(wasm_f32x4_mul(splat(0.5f), v), wasm_f32x4_add(splat(1.0f), e)));
+  }
+  for (; i < n; i++) x[i] = 0.5f * x[i] * (1.0f + wm_erff_scalar(x[i] * 0.707106781186547524f));
+}
+
+// --- softmax --------------------------------------------------------------------------------------------------------
+void wm_softmax_simd128(int M, int n, float *x, int ld) {
+  for (int m = 0; m < M; m++) {
+    float *row = x + (size_t)m * ld;
+    int i = 0;
+    // max (pmax skips NaN lanes as fmaxf does)
+    v128_t mv = splat(-INFINITY);
+    for (; i + 4 <= n; i += 4) mv = wasm_f32x4_pmax(mv, wasm_v128_load(row + i));
+    float mx = fmaxf(fmaxf(wasm_f32x4_extract_lane(mv, 0), wasm_f32x4_extract_lane(mv, 1)),
+                     fmaxf(wasm_f32x4_extract_lane(mv, 2), wasm_f32x4_extract_lane(mv, 3)));
+    for (; i < n; i++) mx = fmaxf(mx, row[i]);
+    // exp(x - max) and their sum, in double (as the scalar variant: f64x2 lanes)
+    v128_t s01 = wasm_f64x2_splat(0.0), s23 = wasm_f64x2_splat(0.0), mxv = splat(mx);
+    for (i = 0; i + 4 <= n; i += 4) {
+      v128_t e = exp4(wasm_f32x4_sub(wasm_v128_load(row + i), mxv));
+      wasm_v128_store(row + i, e);
+      s01 = wasm_f64x2_add(s01, wasm_f64x2_promote_low_f32x4(e));
+      s23 = wasm_f64x2_add(s23, wasm_f64x2_promote_low_f32x4(wasm_i32x4_shuffle(e, e, 2, 3, 2, 3)));
+    }
+    s01 = wasm_f64x2_add(s01, s23);
+    double sum = wasm_f64x2_extract_lane(s01, 0) + wasm_f64x2_extract_lane(s01, 1);
+    for (; i < n; i++) { row[i] = wm_expf_scalar(row[i] - mx); sum += row[i]; }
+    // normalize
+    float inv = (float)(1.0 / sum);
+    v128_t iv = splat(inv);
+    for (i = 0; i + 4 <= n; i += 4) wasm_v128_store(row + i, wasm_f32x4_mul(wasm_v128_load(row + i), iv));
+    for (; i < n; i++) row[i] *= inv;
+  }
+}
+
+// --- LayerNorm ------------------------------------------------------------------------------------------------------
+// The corrected two-pass scheme of wm_layernorm_scalar (see there), sums in 4 lanes.
+void wm_layernorm_simd128(int M, int H, float *x, int ld, const float *res, int ldr, const float *gamma,
+                          const float *beta, float eps) {
+  const int H4 = H & ~3;
+  for (int m = 0; m < M; m++) {
+    float *row = x + (size_t)m * ld;
+    int k;
+    // pass 1: x += res; sum
+    v128_t sv = splat(0.0f);
+    if (res) {
+      const float *r = res + (size_t)m * ldr;
+      for (k = 0; k < H4; k += 4) {
+        v128_t v = wasm_f32x4_add(wasm_v128_load(row + k), wasm_v128_load(r + k));
+        wasm_v128_store(row + k, v);
+        sv = wasm_f32x4_add(sv, v);
+      }
+      for (; k < H; k++) row[k] += r[k];
+    } else {
+      for (k = 0; k < H4; k += 4) sv = wasm_f32x4_add(sv, wasm_v128_load(row + k));
+    }
+    float sum = hsum(sv);
+    for (k = H4; k < H; k++) sum += row[k];
+    // pass 2: centered sums
+    float mean0 = sum / (float)H;
+    v128_t m0 = splat(mean0), dv = splat(0.0f), qv = splat(0.0f);
+    for (k = 0; k < H4; k += 4) {
+      v128_t d = wasm_f32x4_sub(wasm_v128_load(row + k), m0);
+      dv = wasm_f32x4_add(dv, d);
+      qv = wasm_f32x4_add(qv, wasm_f32x4_mul(d, d));
+    }
+    float sd = hsum(dv), ss = hsum(qv);
+    for (; k < H; k++) { float d = row[k] - mean0; sd += d; ss += d * d; }
+    float c = sd / (float)H;
+    float var = fmaxf((ss - sd * c) / (float)H, 0.0f);
+    float rstd = 1.0f / sqrtf(var + eps);
+    // pass 3: center ((x - mean0) - c), normalize, scale, shift
+    v128_t cv = splat(c), rv = splat(rstd);
+    for (k = 0; k < H4; k += 4) {
+      v128_t d = wasm_f32x4_sub(wasm_f32x4_sub(wasm_v128_load(row + k), m0), cv);
+      v128_t v = wasm_f32x4_mul(wasm_f32x4_mul(d, rv), wasm_v128_load(gamma + k));
+      wasm_v128_store(row + k, wasm_f32x4_add(v, wasm_v128_load(beta + k)));
+    }
+    for (; k < H; k++) row[k] = ((row[k] - mean0) - c) * rstd * gamma[k] + beta[k];
+  }
+}
+
+// --- dot ------------------------------------------------------------------------------------------------------------
+// Two accumulators so consecutive adds do not wait on each other (head dims are short: 26..64).
+float wm_dot_simd128(int n, const float *a, const float *b) {
+  v128_t s0 = splat(0.0f), s1 = splat(0.0f);
+  int i = 0;
+  for (; i + 8 <= n; i += 8) {
+    s0 = wasm_f32x4_add(s0, wasm_f32x4_mul(wasm_v128_load(a + i), wasm_v128_load(b + i)));
+    s1 = wasm_f32x4_add(s1, wasm_f32x4_mul(wasm_v128_load(a + i + 4), wasm_v128_load(b + i + 4)));
+  }
+  if (i + 4 <= n) {
+    s0 = wasm_f32x4_add(s0, wasm_f32x4_mul(wasm_v128_load(a + i), wasm_v128_load(b + i)));
+    i += 4;
+  }
+  float s = hsum(wasm_f32x4_add(s0, s1));
+  for (; i < n; i++) s += a[i] * b[i];
+  return s;
+}
+
+#else
+typedef int wm_ops_simd128_unused;  // ISO C: no empty translation unit
+#endif

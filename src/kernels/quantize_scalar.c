@@ -1,0 +1,44 @@
+// Per-row symmetric activation quantization, portable C: the reference for quantize_simd128.c.
+// Every step is exactly rounded f32 arithmetic (max, one division per value, round half away from zero), so
+// the SIMD128 variant gives bit-identical xq and row_scale.
+#include <math.h>
+
+#include "kernels/kernels_impl.h"
+
+// --- one row ----------------------------------------------------------------------------------------------------
+// Returns a = max_k |x[k] * s[k]| / qmax (0 for an all-zero row) and writes q[k] = round_half_away(x[k] s[k] / a),
+// clamped to [-qmax, qmax] (only reachable through rounding of a), q[K..Kp) = 0. The division is done per value
+// (not a multiply by 1/a) so the result is exactly the documented formula.
+#define WM_QUANTIZE_ROW(T)                                                                                     \
+  static float quantize_row_##T(int K, const float *x, const float *s, int qmax, T *q) {                      \
+    int Kp = wm_round_up(K, WM_GEMM_KB);                                                                       \
+    float mx = 0.0f;                                                                                           \
+    for (int k = 0; k < K; k++) mx = fmaxf(mx, fabsf(s ? x[k] * s[k] : x[k]));                                 \
+    float a = mx / (float)qmax;                                                                                \
+    for (int k = 0; k < Kp; k++) {                                                                             \
+      float v = 0.0f;                                                                                          \
+      if (k < K && a > 0.0f) v = roundf((s ? x[k] * s[k] : x[k]) / a); /* roundf: half away from zero */      \
+      v = fminf(fmaxf(v, (float)-qmax), (float)qmax);                                                          \
+      q[k] = (T)v;                                                                                             \
+    }                                                                                                          \
+    return a;                                                                                                  \
+  }
+WM_QUANTIZE_ROW(int8_t)
+WM_QUANTIZE_ROW(int16_t)
+
+// --- public entry points ------------------------------------------------------------------------------------------
+// int8 output holds at most 127: a larger qmax is taken as 127.
+void wm_quantize_rows_i8_scalar(int M, int K, const float *x, int ldx, const float *in_scale, int qmax,
+                                int8_t *xq, float *row_scale) {
+  if (qmax > 127) qmax = 127;
+  int Kp = wm_round_up(K, WM_GEMM_KB);
+  for (int m = 0; m < M; m++)
+    row_scale[m] = quantize_row_int8_t(K, x + (size_t)m * ldx, in_scale, qmax, xq + (size_t)m * Kp);
+}
+
+void wm_quantize_rows_i16_scalar(int M, int K, const float *x, int ldx, const float *in_scale, int qmax,
+                                 int16_t *xq, float *row_scale) {
+  int Kp = wm_round_up(K, WM_GEMM_KB);
+  for (int m = 0; m < M; m++)
+    row_scale[m] = quantize_row_int16_t(K, x + (size_t)m * ldx, in_scale, qmax, xq + (size_t)m * Kp);
+}

@@ -1,0 +1,90 @@
+// Bad input never crashes: corrupt / truncated / foreign files are Errors naming what is wrong; odd texts
+// (empty, whitespace, NUL, lone surrogates, 1 MB, 10,000 of them) give defined results.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { load } from '../../js/index.js';
+import { HAVE_SHARED, cosine, testModel } from './common.mjs';
+
+const skip = !HAVE_SHARED && 'no ../shared';
+let bytes = null;
+async function modelBytes() {
+  bytes ??= new Uint8Array(readFileSync(await testModel('gte-small-zh-synth', 'int8')));
+  return bytes;
+}
+const le32 = (b, at) => new DataView(b.buffer, b.byteOffset).getUint32(at, true);
+
+test('missing file', async () => {
+  await assert.rejects(load('/nonexistent/model.wemb'), /ENOENT|no such file/);
+});
+
+test('wrong magic, empty and tiny inputs', async () => {
+  await assert.rejects(load(new TextEncoder().encode('PK\x03\x04'.padEnd(200, 'x'))), /not a \.wemb file \(wrong magic\)/);
+  await assert.rejects(load(new Uint8Array(0)), /not a \.wemb file/);
+  await assert.rejects(load(new Uint8Array(10)), /not a \.wemb file/);
+});
+
+test('truncated file: every cut point is an error naming the truncation', { skip }, async () => {
+  const b = await modelBytes();
+  for (const cut of [64, 100, 4096, b.length >> 1, b.length - 1]) {
+    await assert.rejects(load(b.subarray(0, cut)), /truncated/, `cut at ${cut}`);
+  }
+});
+
+test('corrupted bytes: header, table and each kind of section are caught by their CRC', { skip }, async () => {
+  const b = await modelBytes();
+  const n = le32(b, 16);
+  const flip = async (at, re) => {
+    const c = b.slice();
+    c[at] ^= 0x40;
+    await assert.rejects(load(c), re, `flip at ${at}`);
+  };
+  await flip(9, /corrupt \.wemb header: CRC-32/);
+  await flip(64 + 8, /corrupt \.wemb section table: CRC-32/);
+  for (let i = 0; i < n; i += Math.max(1, n >> 4)) {
+    const e = 64 + 32 * i;
+    const off = le32(b, e + 8), size = le32(b, e + 16);
+    if (size) await flip(off + (size >> 1), /corrupt \.wemb: section .* CRC-32 expected [0-9a-f]{8}, got [0-9a-f]{8}/);
+  }
+});
+
+test('bytes beyond the declared size are refused', { skip }, async () => {
+  const b = await modelBytes();
+  const longer = new Uint8Array(b.length + 10);
+  longer.set(b);
+  await assert.rejects(load(longer), /more bytes than the header's total size/);
+});
+
+test('odd texts give defined results; calls after dispose throw', { skip }, async () => {
+  const model = await load(await modelBytes());
+  const texts = ['', '   ', '\t\n\r', '\u0000', 'a\u0000b', '\ud800 lone surrogate \udfff', '😀🎉', 'x'.repeat(1 << 20), '中文 '.repeat(300000)];
+  const out = model.embed(texts);
+  assert.equal(out.length, texts.length);
+  for (const v of out) {
+    assert.equal(v.length, model.dim);
+    assert.ok(v.every(Number.isFinite));
+  }
+  assert.ok(cosine(out[0], out[1]) > 0.9999, 'whitespace only embeds like the empty string');
+  const maxTokens = model.info.max_tokens;
+  assert.equal(model.tokenize('中文 '.repeat(300000)).length, maxTokens, '1 MB text is truncated to the token limit');
+  assert.deepEqual(model.tokenize(''), model.tokenize('   '));
+  assert.throws(() => model.embed(['a'], { maxTokens: 1 }), /maxTokens 1 is out of range/);
+  assert.throws(() => model.embed(['a'], { pooling: 'max' }), /pooling must be 'cls' or 'mean'/);
+  assert.throws(() => model.embed('a'), /array of strings/);
+  // the model is still usable after argument errors
+  assert.equal(model.embed(['still fine']).length, 1);
+  model.dispose();
+  assert.throws(() => model.embed(['a']), /disposed/);
+});
+
+test('a batch of 10,000 texts equals the same texts one by one', { skip }, async () => {
+  const model = await load(await modelBytes());
+  const texts = Array.from({ length: 10000 }, (_, i) => `text number ${i} ${'word '.repeat(i % 37)}`);
+  const all = model.embed(texts);
+  assert.equal(all.length, 10000);
+  for (const i of [0, 1, 777, 5000, 9999]) {
+    const [one] = model.embed([texts[i]]);
+    assert.ok(cosine(all[i], one) > 0.99999, `text ${i}: batched and single differ`);
+  }
+  model.dispose();
+});
