@@ -68,8 +68,14 @@ uint8_t *wm_buffer(wm_model *m) { return m ? m->bytes : NULL; }
 
 const char *wm_last_error(const wm_model *m) { return m ? m->error : open_error; }
 
+// The reader has already written its message into m->error: only the state changes.
+static int reader_failed(wm_model *m) {
+    m->state = FAILED;
+    return -1;
+}
+
 static int finish_load(wm_model *m) {
-    if (wm_file_finish(&m->file, m->error, sizeof m->error)) return set_error(m, "%s", m->error);
+    if (wm_file_finish(&m->file, m->error, sizeof m->error)) return reader_failed(m);
     const wm_section *ts = wm_file_find(&m->file, WM_SEC_TOKENIZER, 0);
     char err[256];
     m->tok = wm_tokenizer_new(m->bytes + ts->offset, (size_t)ts->size, err, sizeof err);
@@ -85,7 +91,7 @@ static int finish_load(wm_model *m) {
 int wm_feed(wm_model *m, uint64_t present) {
     if (!m) return -1;
     if (m->state != LOADING) return m->state == READY ? 1 : -1;
-    if (wm_file_advance(&m->file, present, m->error, sizeof m->error)) return set_error(m, "%s", m->error);
+    if (wm_file_advance(&m->file, present, m->error, sizeof m->error)) return reader_failed(m);
     return present == m->file.total ? finish_load(m) : 0;
 }
 

@@ -45,10 +45,10 @@ export function packLinearInt8(W, N, K, inScale = null, { qmax = 127 } = {}) {
     const r = 1 / s;
     const panel = (n >> 2) * Kp * 4 + (n & 3) * 8;
     for (let k = 0; k < K; k++) {
-      let q = roundHalfAway(row[k] * r);
+      const v = row[k] * r; // round half away from zero, clamp to qmax (inlined: this loop is the converter's hot spot)
+      let q = Math.floor((v < 0 ? -v : v) + 0.5);
       if (q > qmax) q = qmax;
-      else if (q < -qmax) q = -qmax;
-      weight[panel + (k >> 3) * 32 + (k & 7)] = q;
+      weight[panel + (k >> 3) * 32 + (k & 7)] = v < 0 ? -q : q;
     }
   }
   return { weight, scale };
@@ -128,10 +128,10 @@ export function quantizeRowsInt8(E, rows, cols, { qmax = 127 } = {}) {
     scale[r] = s;
     const inv = 1 / s;
     for (let c = 0; c < cols; c++) {
-      let v = roundHalfAway(E[base + c] * inv);
-      if (v > qmax) v = qmax;
-      else if (v < -qmax) v = -qmax;
-      q[base + c] = v;
+      const v = E[base + c] * inv;
+      let a = Math.floor((v < 0 ? -v : v) + 0.5); // round half away from zero
+      if (a > qmax) a = qmax;
+      q[base + c] = v < 0 ? -a : a;
     }
   }
   return { q, scale };

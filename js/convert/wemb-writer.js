@@ -70,7 +70,11 @@ export class WembWriter {
     this.layout = new Layout(sectionCount);
     this.output = output;
     this.tmp = `${output}.partial-${process.pid}`;
-    this.fd = fs.openSync(this.tmp, 'w');
+    try {
+      this.fd = fs.openSync(this.tmp, 'w');
+    } catch (e) {
+      throw new Error(`cannot write ${output}: ${e.message}`, { cause: e });
+    }
     this.pos = 0;
     this.#write(new Uint8Array(this.layout.tableBytes)); // placeholder, rewritten by finish()
   }

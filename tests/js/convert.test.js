@@ -639,6 +639,10 @@ describe('synthetic folders', () => {
     await rejects({}, /option maxTokens 17: expected an integer in 2\.\.16/, { maxTokens: 17 });
     await rejects({}, /option pooling "max"/, { pooling: 'max' });
     await rejects({ files: { 'tokenizer.json': null } }, /no tokenizer\.json in/);
+    const bpe = tinyTokenizerJson();
+    bpe.model = { type: 'BPE', vocab: bpe.model.vocab, merges: [] };
+    await rejects({ files: { 'tokenizer.json': JSON.stringify(bpe) } }, /tokenizer\.json: .*BPE/);
+    await rejects({}, /cannot write .*no-such-dir.*x\.wemb/, { output: path.join(TMP, 'no-such-dir', 'x.wemb') });
   });
 
   test('a missing tensor is named, with the closest names in the checkpoint', async () => {
