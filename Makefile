@@ -14,7 +14,7 @@ GEN     := $(BUILD)/gen
 CC      ?= cc
 WARN    := -Wall -Wextra -Werror -std=c11
 CFLAGS_NATIVE ?= -O2 -g
-INC     := -Isrc -I$(GEN)
+INC     := -Isrc -I$(GEN) -Itools
 
 # Every C source under src/ is shared by the native and the wasm build; the generated Unicode tables too.
 SRCS    := $(sort $(wildcard src/*.c src/*/*.c)) $(GEN)/unicode_tables.c
@@ -32,7 +32,7 @@ $(DEPS_STAMP): scripts/deps.sh package.json $(wildcard package-lock.json)
 
 # --- native build --------------------------------------------------------------------------------------------
 NATIVE  := $(BUILD)/native
-native: $(NATIVE)/libwembed.a $(NATIVE)/wembed-native
+native: $(NATIVE)/libwembed.a $(NATIVE)/wembed_native $(NATIVE)/embed_ids
 
 $(NATIVE)/libwembed.a: $(SRCS) $(HDRS) | $(DEPS_STAMP)
 	@mkdir -p $(NATIVE)/obj
@@ -41,7 +41,7 @@ $(NATIVE)/libwembed.a: $(SRCS) $(HDRS) | $(DEPS_STAMP)
 	  $(CC) $(WARN) $(CFLAGS_NATIVE) $(INC) -c $$f -o $$o || exit 1; done
 	ar rcs $@ $(NATIVE)/obj/*.o
 
-$(NATIVE)/wembed-native: tools/wembed_native.c $(NATIVE)/libwembed.a
+$(NATIVE)/%: tools/%.c $(NATIVE)/libwembed.a
 	$(CC) $(WARN) $(CFLAGS_NATIVE) $(INC) $< $(NATIVE)/libwembed.a -lm -o $@
 
 # --- wasm build ----------------------------------------------------------------------------------------------
@@ -71,27 +71,38 @@ $(MODELS_DIR)/%.wemb: $(wildcard js/convert/*.js) js/format.js | $(DEPS_STAMP)
 	@mkdir -p $(MODELS_DIR)
 	node js/cli.js convert $(SHARED)/models/$(basename $*) -o $@ --dtype $(subst .,,$(suffix $*))
 
-# One full run of the native build under AddressSanitizer + UndefinedBehaviorSanitizer: every reference text
-# of a model through the C API, fed in uneven chunks, compared with the reference.
+# Native build under AddressSanitizer + UndefinedBehaviorSanitizer, through the public C API fed in uneven chunks:
+# the reader's mutation test (test_format), every reference text of gte-small-synth through a small model with the
+# real tokenizer (ids must be identical), and the first zh reference texts through the real zh model (int8 bars).
 ASAN := $(BUILD)/asan
-ASAN_FLAGS := -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
-$(ASAN)/wembed-native: tools/wembed_native.c $(SRCS) $(HDRS)
+ASAN_FLAGS := -O2 -g -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+$(ASAN)/%: tools/%.c $(SRCS) $(HDRS)
 	@mkdir -p $(ASAN)
-	$(CC) $(WARN) $(ASAN_FLAGS) $(INC) tools/wembed_native.c $(SRCS) -lm -o $@
+	$(CC) $(WARN) $(ASAN_FLAGS) $(INC) $< $(SRCS) -lm -o $@
 $(ASAN)/test_format: tests/c/test_format.c $(SRCS) $(HDRS)
 	@mkdir -p $(ASAN)
-	$(CC) $(WARN) $(ASAN_FLAGS) $(INC) tests/c/test_format.c $(SRCS) -lm -o $@
-ASAN_MODEL ?= gte-small-zh-synth
-test-asan: $(ASAN)/wembed-native $(ASAN)/test_format $(MODELS_DIR)/$(ASAN_MODEL).int8.wemb
-	$(ASAN)/test_format $(MODELS_DIR)/$(ASAN_MODEL).int8.wemb
-	node tests/js/texts-bin.mjs $(SHARED)/reference/models/$(ASAN_MODEL)/texts.jsonl $(ASAN)/texts.bin
-	$(ASAN)/wembed-native $(MODELS_DIR)/$(ASAN_MODEL).int8.wemb $(ASAN)/texts.bin $(ASAN)/out.f32 $(ASAN)/ids.bin >/dev/null
-	node tests/js/check-native.mjs $(SHARED)/reference/models/$(ASAN_MODEL) $(ASAN)/out.f32 $(ASAN)/ids.bin
+	$(CC) $(WARN) $(ASAN_FLAGS) $(INC) $< $(SRCS) -lm -o $@
+SMALL_MODEL := $(MODELS_DIR)/small-bert.int8.wemb
+$(SMALL_MODEL): $(wildcard js/convert/*.js) js/format.js tests/js/fixtures.mjs
+	rm -f $@ && node -e "import('./tests/js/common.mjs').then((m) => m.smallModel('int8'))"
+ASAN_ZH_TEXTS ?= 100
+test-asan: $(ASAN)/wembed_native $(ASAN)/test_format $(SMALL_MODEL) $(MODELS_DIR)/gte-small-zh-synth.int8.wemb
+	@echo '== ASan/UBSan: .wemb reader under mutations' && $(ASAN)/test_format $(SMALL_MODEL)
+	@echo '== ASan/UBSan: all gte-small-synth reference texts (small model, real tokenizer)'
+	node tests/js/texts-bin.mjs $(SHARED)/reference/models/gte-small-synth/texts.jsonl $(ASAN)/gte.bin
+	$(ASAN)/wembed_native $(SMALL_MODEL) $(ASAN)/gte.bin $(ASAN)/gte.f32 $(ASAN)/gte.ids >/dev/null
+	node tests/js/check-native.mjs $(SHARED)/reference/models/gte-small-synth $(ASAN)/gte.f32 $(ASAN)/gte.ids --ids-only
+	@echo '== ASan/UBSan: first $(ASAN_ZH_TEXTS) gte-small-zh-synth reference texts (real model, int8)'
+	node tests/js/texts-bin.mjs $(SHARED)/reference/models/gte-small-zh-synth/texts.jsonl $(ASAN)/zh.bin --first $(ASAN_ZH_TEXTS)
+	$(ASAN)/wembed_native $(MODELS_DIR)/gte-small-zh-synth.int8.wemb $(ASAN)/zh.bin $(ASAN)/zh.f32 $(ASAN)/zh.ids >/dev/null
+	node tests/js/check-native.mjs $(SHARED)/reference/models/gte-small-zh-synth $(ASAN)/zh.f32 $(ASAN)/zh.ids
 
 test-js: $(WASM) models
 	node --test --test-concurrency=2 tests/js/
 
-test: all test-kernels test-tokenizer test-asan test-js
+# C units and kernels first (fast), then the sanitizer run, the tokenizer speed figures, and the JS suites
+# (parity, robustness, converter) last, on both cores.
+test: all test-kernels test-tokenizer test-asan bench-tokenizer test-js
 
 # --- the main job --------------------------------------------------------------------------------------------
 demo: all

@@ -78,7 +78,7 @@ export class Core {
     return st === 1;
   }
 
-  info() { return JSON.parse(this.cString(this.x.wm_info(this.model))); }
+  info() { return (this.cachedInfo ??= JSON.parse(this.cString(this.x.wm_info(this.model)))); }
   dim() { return this.x.wm_dim(this.model); }
 
   /** Writes UTF-8 of texts back to back into wasm memory: [bytesPtr, offsetsPtr]. Caller frees both. */

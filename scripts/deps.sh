@@ -39,4 +39,4 @@ fi
 if [ -f package-lock.json ] && [ ! -f node_modules/.package-lock.json ]; then
   npm ci --no-audit --no-fund --loglevel=error
 fi
-echo "deps: ok (emcc $(emcc --version 2>/dev/null | head -n1 | awk '{print $NF}'), utf8proc $(grep -m1 'UTF8PROC_VERSION_MAJOR' third_party/utf8proc/utf8proc.h | awk '{print $3}').$(grep -m1 'UTF8PROC_VERSION_MINOR' third_party/utf8proc/utf8proc.h | awk '{print $3}'))"
+echo "deps: ok (emcc $(emcc --version 2>/dev/null | head -n1 | grep -o '[0-9]\+\.[0-9]\+\.[0-9]\+' | head -n1), utf8proc $(grep -m1 'UTF8PROC_VERSION_MAJOR' third_party/utf8proc/utf8proc.h | awk '{print $3}').$(grep -m1 'UTF8PROC_VERSION_MINOR' third_party/utf8proc/utf8proc.h | awk '{print $3}'))"

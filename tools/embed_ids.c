@@ -8,17 +8,14 @@
 
 #include "encoder/bert.h"
 #include "format/wemb.h"
+#include "read_file.h"
 
 int main(int argc, char **argv) {
     if (argc < 4) return fprintf(stderr, "usage: embed_ids MODEL.wemb IDS.bin OUT.f32\n"), 2;
-    FILE *f = fopen(argv[1], "rb"), *g = fopen(argv[2], "rb");
-    if (!f || !g) return fprintf(stderr, "cannot open inputs\n"), 2;
-    fseek(f, 0, SEEK_END);
-    size_t size = (size_t)ftell(f);
-    fseek(f, 0, SEEK_SET);
-    uint8_t *bytes = aligned_alloc(64, (size + 63) / 64 * 64);
-    if (fread(bytes, 1, size, f) != size) return 2;
-    fclose(f);
+    size_t size;
+    uint8_t *bytes = read_file(argv[1], &size);
+    FILE *g = fopen(argv[2], "rb");
+    if (!g) return fprintf(stderr, "cannot open %s\n", argv[2]), 2;
     char err[320];
     wm_file file = {.bytes = bytes, .total = size};
     wm_bert bert;

@@ -1,5 +1,5 @@
 // Native driver of the public C API, for tests (the ASan/UBSan run) and quick experiments:
-//   wembed-native MODEL.wemb TEXTS.bin OUT.f32 [IDS.bin]
+//   wembed_native MODEL.wemb TEXTS.bin OUT.f32 [IDS.bin]
 // TEXTS.bin is the packed batch wm_embed takes: u32 n, u32 offsets[n+1], then the UTF-8 bytes
 // (tests/js/texts-bin.mjs writes it). The model is fed in uneven chunks, as a network stream would deliver it.
 // IDS.bin, if given, receives per text: u32 count, then count i32 ids.
@@ -8,28 +8,15 @@
 #include <string.h>
 
 #include "wembed.h"
-
-static unsigned char *read_file(const char *path, size_t *size) {
-    FILE *f = fopen(path, "rb");
-    if (!f) return NULL;
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    unsigned char *p = malloc(n > 0 ? (size_t)n : 1);
-    if (p && fread(p, 1, (size_t)n, f) != (size_t)n) free(p), p = NULL;
-    fclose(f);
-    *size = (size_t)n;
-    return p;
-}
+#include "read_file.h"
 
 int main(int argc, char **argv) {
     if (argc < 4) {
-        fprintf(stderr, "usage: wembed-native MODEL.wemb TEXTS.bin OUT.f32 [IDS.bin]\n");
+        fprintf(stderr, "usage: wembed_native MODEL.wemb TEXTS.bin OUT.f32 [IDS.bin]\n");
         return 2;
     }
     size_t msize, tsize;
-    unsigned char *file = read_file(argv[1], &msize), *texts = read_file(argv[2], &tsize);
-    if (!file || !texts) return fprintf(stderr, "cannot read %s\n", !file ? argv[1] : argv[2]), 1;
+    uint8_t *file = read_file(argv[1], &msize), *texts = read_file(argv[2], &tsize);
     wm_model *m = wm_open(msize);
     if (!m) return fprintf(stderr, "error: %s\n", wm_last_error(NULL)), 1;
     int st = 0;

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "format/wemb.h"
+#include "read_file.h"
 #include "wembed.h"
 
 static int passed, failed;
@@ -63,14 +64,8 @@ static int try_load(const uint8_t *bytes, size_t size, uint64_t declared, int em
 
 int main(int argc, char **argv) {
     if (argc < 2) return fprintf(stderr, "usage: test_format MODEL.wemb\n"), 2;
-    FILE *f = fopen(argv[1], "rb");
-    if (!f) return fprintf(stderr, "cannot open %s\n", argv[1]), 2;
-    fseek(f, 0, SEEK_END);
-    size_t size = (size_t)ftell(f);
-    fseek(f, 0, SEEK_SET);
-    uint8_t *orig = malloc(size), *b = malloc(size);
-    if (fread(orig, 1, size, f) != size) return 2;
-    fclose(f);
+    size_t size;
+    uint8_t *orig = read_file(argv[1], &size), *b = malloc(size);
     uint32_t n = rd32(orig + 16);
 
     CHECK(try_load(orig, size, size, 1) == 1, "the valid file loads and embeds");

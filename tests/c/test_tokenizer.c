@@ -13,6 +13,7 @@
 
 #include "tokenizer/tokenizer.h"
 #include "tokenizer/unicode.h"
+#include "read_file.h"
 
 static int failures = 0, checks = 0;
 
@@ -26,19 +27,6 @@ static int failures = 0, checks = 0;
       printf("\n");                                        \
     }                                                      \
   } while (0)
-
-static uint8_t *read_file(const char *path, size_t *size) {
-  FILE *f = fopen(path, "rb");
-  if (!f) { fprintf(stderr, "cannot open %s\n", path); exit(2); }
-  fseek(f, 0, SEEK_END);
-  long n = ftell(f);
-  fseek(f, 0, SEEK_SET);
-  uint8_t *buf = malloc((size_t)n + 1);
-  if (!buf || fread(buf, 1, (size_t)n, f) != (size_t)n) exit(2);
-  fclose(f);
-  *size = (size_t)n;
-  return buf;
-}
 
 // Fixture ids (tests/js/tokenizer-blob.mjs).
 enum { PAD, UNK, CLS, SEP, MASK, HELLO, WORLD, S_, UN, AFF_, ABLE_, COMMA, BANG, A, A_, CAFE, I, ZHONG, WEN, X, X_,

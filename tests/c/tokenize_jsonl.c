@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "tokenizer/tokenizer.h"
+#include "read_file.h"
 
 typedef struct {
   char *text;
@@ -17,20 +18,6 @@ typedef struct {
   int32_t *ids;
   int nids;
 } item;
-
-static uint8_t *read_file(const char *path, size_t *size) {
-  FILE *f = fopen(path, "rb");
-  if (!f) { fprintf(stderr, "cannot open %s\n", path); exit(2); }
-  fseek(f, 0, SEEK_END);
-  long n = ftell(f);
-  fseek(f, 0, SEEK_SET);
-  uint8_t *buf = malloc((size_t)n + 1);
-  if (!buf || fread(buf, 1, (size_t)n, f) != (size_t)n) { fprintf(stderr, "cannot read %s\n", path); exit(2); }
-  fclose(f);
-  buf[n] = 0;
-  *size = (size_t)n;
-  return buf;
-}
 
 static void put_utf8(char **o, uint32_t cp) {
   uint8_t *p = (uint8_t *)*o;

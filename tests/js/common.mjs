@@ -1,5 +1,5 @@
 // Shared by the JS tests: where ../shared is, reference readers, statistics, converted test models.
-import { existsSync, mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -62,5 +62,25 @@ export async function testModel(name, dtype) {
   mkdirSync(`${ROOT}build/models`, { recursive: true });
   const { convert } = await import('../../js/convert/index.js');
   await convert(`${SHARED}/models/${name}`, { output: out, dtype });
+  return out;
+}
+
+/**
+ * A small model with a real tokenizer (gte-small-synth's tokenizer.json, so a real 30522-entry vocabulary) and
+ * seeded random weights in tiny shapes (hidden 64, 2 layers): fast enough for bulk robustness runs and the
+ * sanitizer run, while exercising every code path of a real model. Converted once into build/models.
+ */
+export async function smallModel(dtype = 'int8') {
+  const out = `${ROOT}build/models/small-bert.${dtype}.wemb`;
+  if (existsSync(out)) return out;
+  const { makeTinyFolder } = await import('./fixtures.mjs');
+  const tokenizerJson = JSON.parse(readFileSync(`${SHARED}/models/gte-small-synth/tokenizer.json`, 'utf8'));
+  const V = Object.keys(tokenizerJson.model.vocab).length;
+  const dir = `${ROOT}build/fixtures/small-bert-${process.pid}`;  // per process: test files run in parallel
+  makeTinyFolder(dir, { tokenizerJson, dims: { V, H: 64, heads: 4, I: 128, L: 2, P: 512, T: 2 }, maxSeqLength: 512 });
+  mkdirSync(`${ROOT}build/models`, { recursive: true });
+  const { convert } = await import('../../js/convert/index.js');
+  await convert(dir, { output: out, dtype });  // written to a temporary name, then renamed: atomic
+  rmSync(dir, { recursive: true, force: true });
   return out;
 }

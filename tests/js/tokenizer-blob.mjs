@@ -4,28 +4,13 @@
 //   node tests/js/tokenizer-blob.mjs --check                   checks that unsupported tokenizer.json content is refused
 import { readFileSync, writeFileSync } from 'node:fs';
 import { tokenizerSectionFromJson } from '../../js/convert/tokenizer.js';
-
-const special = (id, content) => ({ id, content, single_word: false, lstrip: false, rstrip: false, normalized: false, special: true });
+import { bertTokenizerJson, specialToken as special } from './fixtures.mjs';
 
 /** The fixture: a BERT-uncased tokenizer with a tiny vocabulary (ids are what test_tokenizer.c expects). */
 export function fixtureJson() {
   const words = ['[PAD]', '[UNK]', '[CLS]', '[SEP]', '[MASK]', 'hello', 'world', '##s', 'un', '##aff', '##able', ',', '!',
     'a', '##a', 'cafe', 'i', '中', '文', 'x', '##x', '[', ']', 'hell', '##o', 'é', 'ß', 'ა', '.', '##\u0307', 'x\u{1D165}\u{1D16D}'];
-  return {
-    version: '1.0', truncation: null, padding: null,
-    added_tokens: [special(0, '[PAD]'), special(1, '[UNK]'), special(2, '[CLS]'), special(3, '[SEP]'), special(4, '[MASK]')],
-    normalizer: { type: 'BertNormalizer', clean_text: true, handle_chinese_chars: true, strip_accents: null, lowercase: true },
-    pre_tokenizer: { type: 'BertPreTokenizer' },
-    post_processor: {
-      type: 'TemplateProcessing',
-      single: [{ SpecialToken: { id: '[CLS]', type_id: 0 } }, { Sequence: { id: 'A', type_id: 0 } }, { SpecialToken: { id: '[SEP]', type_id: 0 } }],
-      pair: [],
-      special_tokens: { '[CLS]': { id: '[CLS]', ids: [2], tokens: ['[CLS]'] }, '[SEP]': { id: '[SEP]', ids: [3], tokens: ['[SEP]'] } },
-    },
-    decoder: { type: 'WordPiece', prefix: '##', cleanup: true },
-    model: { type: 'WordPiece', unk_token: '[UNK]', continuing_subword_prefix: '##', max_input_chars_per_word: 100,
-      vocab: Object.fromEntries(words.map((w, i) => [w, i])) },
-  };
+  return bertTokenizerJson(words);
 }
 
 function check() {

@@ -1,0 +1,3 @@
+import { parityTest } from './parity.mjs';
+
+parityTest('gte-small-synth', 'int8');
