@@ -97,15 +97,19 @@ test-asan: $(ASAN)/wembed_native $(ASAN)/test_format $(SMALL_MODEL) $(MODELS_DIR
 	$(ASAN)/wembed_native $(MODELS_DIR)/gte-small-zh-synth.int8.wemb $(ASAN)/zh.bin $(ASAN)/zh.f32 $(ASAN)/zh.ids >/dev/null
 	node tests/js/check-native.mjs $(SHARED)/reference/models/gte-small-zh-synth $(ASAN)/zh.f32 $(ASAN)/zh.ids
 
+# The TypeScript declarations compile against an example written as a user would (package self-reference).
+test-types: | $(DEPS_STAMP)
+	node_modules/.bin/tsc -p tests/types && echo 'types: tests/types/example.ts compiles against js/index.d.ts'
+
 test-js: $(WASM) models
 	node --test --test-concurrency=2 tests/js/
 
 # C units and kernels first (fast), then the sanitizer run, the tokenizer speed figures, and the JS suites
 # (parity, robustness, converter) last, on both cores.
-test: all test-kernels test-tokenizer test-asan bench-tokenizer test-js
+test: all test-kernels test-tokenizer test-asan bench-tokenizer test-types test-js
 
 # --- the main job --------------------------------------------------------------------------------------------
 demo: all
 	node scripts/demo.mjs $(SHARED)/models/gte-small-synth $(MODELS_DIR)/demo.int8.wemb
 
-.PHONY: models test-asan test-js
+.PHONY: models test-asan test-types test-js

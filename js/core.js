@@ -2,26 +2,39 @@
 // bytes and results across, and turns C errors into Errors. Knows nothing of user conventions.
 
 const WASM_URL = new URL('../dist/wembed.wasm', import.meta.url);
-const isNode = typeof process !== 'undefined' && !!process.versions?.node;
+const isNode = typeof process !== 'undefined' && !!process.versions?.node && typeof window === 'undefined';
 
-let modulePromise = null;
+let defaultModule = null;
 
-/** Compiles the wasm module once per process (instances are per model). */
-export function compileWasm(source) {
-  if (source) return WebAssembly.compile(source);
-  if (!modulePromise) {
-    modulePromise = (async () => {
-      if (isNode && WASM_URL.protocol === 'file:') {
-        const { readFile } = await import('node:fs/promises');
-        return WebAssembly.compile(await readFile(WASM_URL));
-      }
-      const res = await fetch(WASM_URL);
-      if (!res.ok) throw new Error(`wembed: cannot fetch ${WASM_URL}: HTTP ${res.status}`);
-      return WebAssembly.compileStreaming ? WebAssembly.compileStreaming(res) : WebAssembly.compile(await res.arrayBuffer());
-    })();
-    modulePromise.catch(() => { modulePromise = null; });
+async function compileFrom(source) {
+  if (source instanceof WebAssembly.Module) return source;
+  if (source instanceof Uint8Array || source instanceof ArrayBuffer) return WebAssembly.compile(source);
+  const isPath = isNode && typeof source === 'string' && !/^[a-z][a-z0-9+.-]+:/i.test(source);
+  const url = isPath ? null : source ? new URL(source, globalThis.location?.href) : WASM_URL;
+  if (isPath || (isNode && url.protocol === 'file:')) {
+    const { readFile } = await import(/* webpackIgnore: true */ /* @vite-ignore */ 'node:fs/promises');
+    return WebAssembly.compile(await readFile(url ?? source));
   }
-  return modulePromise;
+  const res = await fetch(url);
+  if (!res.ok) throw new Error(`wembed: cannot fetch the wasm module ${url}: HTTP ${res.status}`);
+  // compileStreaming needs the application/wasm MIME type; fall back for servers that do not send it.
+  if (WebAssembly.compileStreaming && res.headers.get('content-type')?.startsWith('application/wasm')) {
+    return WebAssembly.compileStreaming(res);
+  }
+  return WebAssembly.compile(await res.arrayBuffer());
+}
+
+/**
+ * Compiles the wasm module: by default dist/wembed.wasm next to this package, once per process (instances are
+ * per model). source may be a URL, the bytes, or a compiled WebAssembly.Module (bundlers, extensions).
+ */
+export function compileWasm(source) {
+  if (source) return compileFrom(source);
+  if (!defaultModule) {
+    defaultModule = compileFrom(null);
+    defaultModule.catch(() => { defaultModule = null; });
+  }
+  return defaultModule;
 }
 
 const encoder = new TextEncoder();
@@ -29,8 +42,8 @@ const decoder = new TextDecoder();
 
 /** One instance of the C library with its own memory: the C API of src/wembed.h, with JS types. */
 export class Core {
-  static async create(wasmModule) {
-    const instance = await WebAssembly.instantiate(wasmModule ?? (await compileWasm()), {
+  static async create(wasmSource) {
+    const instance = await WebAssembly.instantiate(await compileWasm(wasmSource), {
       // Standalone emscripten modules with memory growth import only this notification; views are refreshed
       // on every access instead.
       env: { emscripten_notify_memory_growth() {} },
@@ -112,7 +125,7 @@ export class Core {
     }
   }
 
-  /** Embeds texts; returns one Float32Array(dim) per text. */
+  /** Embeds texts in one call into the module; returns one Float32Array(dim) per text. */
   embed(texts, { pooling = 0, normalize = -1, maxTokens = 0 } = {}) {
     const dim = this.dim();
     const [bytes, offsets] = this.packTexts(texts);
@@ -130,8 +143,10 @@ export class Core {
     }
   }
 
+  /** Frees the model inside the module and drops the instance, so its memory can be reclaimed. */
   close() {
     if (this.model) this.x.wm_close(this.model);
     this.model = 0;
+    this.x = null;
   }
 }

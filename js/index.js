@@ -1,63 +1,73 @@
-// wembed: sentence embeddings in wasm. The user-facing API: load(source) → Model with embed / score / tokenize.
+// wembed: sentence embeddings in wasm, the same API in Node, browsers, workers and extensions.
+//
+//   const model = await load('model.wemb', { onProgress });        // path, URL, bytes, Response or stream
+//   const vectors = await model.embed(['a text', 'another']);      // Float32Array(model.dim) per text
+//   const scores = await model.score('query', ['doc 1', 'doc 2']); // cosine or dot, the model's default
+//   model.dispose();
 import { Core } from './core.js';
+import { crc32 } from './format.js';
+import { openSource } from './sources.js';
 
-const isNode = typeof process !== 'undefined' && !!process.versions?.node;
 const HEADER = 64;
+const CHUNK_TEXTS = 32;       // texts per call into the module: the granularity of progress and cancellation
+const YIELD_EVERY_MS = 30;    // hand the event loop back this often during a long batch
 
-/** Yields the bytes of a source as Uint8Array chunks. */
-async function* chunksOf(source) {
-  if (source instanceof Uint8Array) { yield source; return; }
-  if (source instanceof ArrayBuffer) { yield new Uint8Array(source); return; }
-  if (typeof Response !== 'undefined' && source instanceof Response) source = source.body;
-  if (source && typeof source.getReader === 'function') {
-    const reader = source.getReader();
-    try {
-      for (;;) {
-        const { done, value } = await reader.read();
-        if (done) return;
-        yield value;
-      }
-    } finally { reader.releaseLock(); }
-  }
-  if (source && typeof source[Symbol.asyncIterator] === 'function') { yield* source; return; }
-  const url = source instanceof URL ? source : null;
-  if (isNode && (typeof source === 'string' && !/^https?:/.test(source) || url?.protocol === 'file:')) {
-    const { createReadStream } = await import('node:fs');
-    for await (const c of createReadStream(source, { highWaterMark: 1 << 20 })) yield new Uint8Array(c.buffer, c.byteOffset, c.length);
-    return;
-  }
-  if (typeof source === 'string' || url) {
-    const res = await fetch(source);
-    if (!res.ok) throw new Error(`wembed: cannot fetch ${source}: HTTP ${res.status}`);
-    yield* chunksOf(res.body);
-    return;
-  }
-  throw new TypeError('wembed.load: source must be a path, URL, Uint8Array, ArrayBuffer, Response or ReadableStream');
+function abortError(signal) {
+  if (signal.reason instanceof Error) return signal.reason;
+  const e = new Error('wembed: aborted');
+  e.name = 'AbortError';
+  return e;
 }
 
+function checkSignal(signal) {
+  if (signal != null && typeof signal.aborted !== 'boolean') throw new TypeError('wembed: signal must be an AbortSignal');
+  if (signal?.aborted) throw abortError(signal);
+}
+
+const yieldToEventLoop = () => new Promise((resolve) => setTimeout(resolve, 0));
+
 function totalSizeOf(header) {
+  const magic = String.fromCharCode(...header.subarray(0, 4));
+  if (magic !== 'WEMB') throw new Error(`wembed: not a .wemb file (wrong magic ${JSON.stringify(magic)}, expected "WEMB")`);
   const dv = new DataView(header.buffer, header.byteOffset, HEADER);
-  if (String.fromCharCode(...header.subarray(0, 4)) !== 'WEMB') throw new Error('wembed: not a .wemb file (wrong magic)');
+  // The size decides how much memory to reserve: trust it only once the header's own CRC agrees.
+  const crc = crc32(header.subarray(28, HEADER), crc32(header.subarray(0, 24)));
+  if (crc !== dv.getUint32(24, true)) {
+    throw new Error(`wembed: corrupt .wemb header: CRC-32 expected ${dv.getUint32(24, true).toString(16).padStart(8, '0')}, got ${crc.toString(16).padStart(8, '0')}`);
+  }
   const total = dv.getBigUint64(8, true);
-  if (total < BigInt(HEADER) || total > 2n ** 31n) throw new Error(`wembed: corrupt .wemb header (total size ${total})`);
+  if (total < BigInt(HEADER) || total > 2n ** 31n) throw new Error(`wembed: corrupt .wemb header: total size ${total} is impossible`);
   return Number(total);
 }
 
 /**
- * Loads a .wemb model, streaming its bytes straight into wasm memory; sections are verified as they complete.
- * @param {string|URL|Uint8Array|ArrayBuffer|Response|ReadableStream} source
- * @param {{onProgress?: (p: {loaded: number, total: number}) => void}} [options]
+ * Loads a .wemb model. Its bytes are copied straight into the model's wasm memory as they arrive (no second
+ * copy in the JS heap); each section is checked (bounds, CRC-32) as soon as it is complete, so the model is
+ * ready right after the last byte.
+ * @param {string|URL|Uint8Array|ArrayBuffer|Response|ReadableStream<Uint8Array>|AsyncIterable<Uint8Array>} source
+ * @param {{ onProgress?: (p: { loaded: number, total: number }) => void, signal?: AbortSignal,
+ *           wasm?: string|URL|Uint8Array|ArrayBuffer|WebAssembly.Module }} [options]
+ * @returns {Promise<Model>}
  */
-export async function load(source, { onProgress } = {}) {
-  const core = await Core.create();
+export async function load(source, options = {}) {
+  if (options === null || typeof options !== 'object') throw new TypeError('wembed: load options must be an object');
+  const { onProgress, signal, wasm } = options;
+  if (onProgress !== undefined && typeof onProgress !== 'function') throw new TypeError('wembed: onProgress must be a function');
+  checkSignal(signal);
+  const [core, src] = await Promise.all([Core.create(wasm), openSource(source, signal)]);
   let head = new Uint8Array(0), total = -1, base = 0, loaded = 0, ready = false;
   try {
-    for await (let chunk of chunksOf(source)) {
-      if (total < 0) {
+    for await (let chunk of src.chunks) {
+      checkSignal(signal);
+      if (total < 0) {  // gather the 64-byte header to learn the size before reserving memory
         const h = new Uint8Array(head.length + chunk.length);
-        h.set(head); h.set(chunk, head.length);
+        h.set(head);
+        h.set(chunk, head.length);
         if (h.length < HEADER) { head = h; continue; }
         total = totalSizeOf(h);
+        if (src.total >= 0 && src.total !== total) {
+          throw new Error(`wembed: truncated or padded .wemb: the header says ${total} bytes, the source has ${src.total}`);
+        }
         base = core.open(total);
         chunk = h;
         head = null;
@@ -68,7 +78,7 @@ export async function load(source, { onProgress } = {}) {
       ready = core.feed(loaded);
       onProgress?.({ loaded, total });
     }
-    if (total < 0) throw new Error(`wembed: not a .wemb file (${head.length} bytes, the header alone is ${HEADER})`);
+    if (total < 0) throw new Error(`wembed: not a .wemb file (${head.length} bytes; the header alone is ${HEADER})`);
     if (!ready) throw new Error(`wembed: truncated .wemb: got ${loaded} of ${total} bytes`);
   } catch (e) {
     core.close();
@@ -77,12 +87,29 @@ export async function load(source, { onProgress } = {}) {
   return new Model(core);
 }
 
+function strings(texts, what) {
+  if (!Array.isArray(texts)) throw new TypeError(`wembed: ${what} must be an array of strings`);
+  texts.forEach((t, i) => {
+    if (typeof t !== 'string') throw new TypeError(`wembed: ${what}[${i}] is ${t === null ? 'null' : typeof t}, not a string`);
+  });
+  return texts;
+}
+
+const POOLING = { cls: 1, mean: 2 };
+
 export class Model {
   #core;
+  #queue = Promise.resolve();
+
+  /** @param {Core} core a loaded core (use load()) */
   constructor(core) {
     this.#core = core;
-    this.info = core.info();
-    this.dim = this.info.dim;
+    const c = core.info();
+    /** Model facts: dim, layers, heads, hidden, intermediate, vocab, max_positions, max_tokens, pooling,
+     * normalize, metric, dtype, embedding_dtype, size (bytes of the .wemb). */
+    this.info = Object.freeze({ ...c });
+    /** Embedding dimension. */
+    this.dim = c.dim;
   }
 
   #live() {
@@ -90,37 +117,110 @@ export class Model {
     return this.#core;
   }
 
-  /**
-   * Embeds texts. Returns one Float32Array(dim) per text, in order.
-   * @param {string[]} texts
-   * @param {{pooling?: 'cls'|'mean', normalize?: boolean, maxTokens?: number}} [options]
-   */
-  embed(texts, { pooling, normalize, maxTokens } = {}) {
-    if (!Array.isArray(texts) || texts.some((t) => typeof t !== 'string')) throw new TypeError('wembed: embed(texts) takes an array of strings');
-    const p = pooling === undefined ? 0 : pooling === 'cls' ? 1 : pooling === 'mean' ? 2 : NaN;
-    if (Number.isNaN(p)) throw new TypeError(`wembed: pooling must be 'cls' or 'mean', got ${JSON.stringify(pooling)}`);
-    if (maxTokens !== undefined && !Number.isInteger(maxTokens)) throw new TypeError('wembed: maxTokens must be an integer');
-    return this.#live().embed(texts, { pooling: p, normalize: normalize === undefined ? -1 : normalize ? 1 : 0, maxTokens: maxTokens ?? 0 });
+  // Runs fn after every call queued before it; calls never interleave inside the module.
+  #enqueue(fn) {
+    const run = this.#queue.then(fn);
+    this.#queue = run.catch(() => {});
+    return run;
   }
 
-  /** Token ids of text, special tokens included, truncated to the model's limit (or maxTokens). */
+  #embedOptions({ pooling, normalize, maxTokens } = {}) {
+    if (pooling !== undefined && !(pooling in POOLING)) throw new TypeError(`wembed: pooling must be 'cls' or 'mean', got ${JSON.stringify(pooling)}`);
+    if (normalize !== undefined && typeof normalize !== 'boolean') throw new TypeError('wembed: normalize must be a boolean');
+    if (maxTokens !== undefined && !Number.isInteger(maxTokens)) throw new TypeError('wembed: maxTokens must be an integer');
+    return { pooling: pooling ? POOLING[pooling] : 0, normalize: normalize === undefined ? -1 : +normalize, maxTokens: maxTokens ?? 0 };
+  }
+
+  /**
+   * Embeds texts: one Float32Array(dim) per text, in order (a single string gives a single Float32Array).
+   * Texts longer than the token limit are truncated. Pooling and normalization default to the model's.
+   * @param {string|string[]} texts
+   * @param {{ pooling?: 'cls'|'mean', normalize?: boolean, maxTokens?: number, signal?: AbortSignal,
+   *           onProgress?: (p: { done: number, total: number }) => void }} [options]
+   */
+  async embed(texts, options = {}) {
+    const single = typeof texts === 'string';
+    const list = single ? [texts] : strings(texts, 'texts');
+    const opts = this.#embedOptions(options);
+    const { signal, onProgress } = options;
+    checkSignal(signal);
+    const core = this.#live();
+    const rows = await this.#enqueue(async () => {
+      const out = [];
+      let last = Date.now();
+      for (let i = 0; i < list.length; i += CHUNK_TEXTS) {
+        checkSignal(signal);
+        out.push(...core.embed(list.slice(i, i + CHUNK_TEXTS), opts));
+        onProgress?.({ done: out.length, total: list.length });
+        if (i + CHUNK_TEXTS < list.length && (signal || Date.now() - last > YIELD_EVERY_MS)) {
+          await yieldToEventLoop();
+          last = Date.now();
+        }
+      }
+      return out;
+    });
+    return single ? rows[0] : rows;
+  }
+
+  /**
+   * Scores candidates against a query: cosine similarity or dot product (default: the model's metric).
+   * @param {string} query
+   * @param {string[]} candidates
+   * @param {{ metric?: 'cosine'|'dot', signal?: AbortSignal }} [options]
+   * @returns {Promise<number[]>}
+   */
+  async score(query, candidates, { metric = this.info.metric, signal } = {}) {
+    if (typeof query !== 'string') throw new TypeError('wembed: score(query, candidates): query must be a string');
+    strings(candidates, 'candidates');
+    if (metric !== 'cosine' && metric !== 'dot') throw new TypeError(`wembed: metric must be 'cosine' or 'dot', got ${JSON.stringify(metric)}`);
+    const [q, ...c] = await this.embed([query, ...candidates], { signal });
+    return c.map((v) => (metric === 'dot' ? dot(q, v) : cosine(q, v)));
+  }
+
+  /**
+   * The ModelScope sentence-embedding pipeline form: text_embedding = the vectors of source_sentence followed
+   * by sentences_to_compare, as the model defines them; scores = dot products of the first source sentence's
+   * vector with each compared sentence's vector ([] without sentences_to_compare).
+   * @param {{ source_sentence: string[], sentences_to_compare?: string[] }} input
+   */
+  async pipeline(input) {
+    if (!input || typeof input !== 'object') throw new TypeError('wembed: pipeline(input) takes { source_sentence, sentences_to_compare }');
+    const src = strings(input.source_sentence, 'source_sentence');
+    const cmp = input.sentences_to_compare === undefined ? [] : strings(input.sentences_to_compare, 'sentences_to_compare');
+    if (src.length === 0) throw new TypeError('wembed: pipeline: source_sentence is empty');
+    const text_embedding = await this.embed([...src, ...cmp]);
+    const scores = cmp.length ? text_embedding.slice(src.length).map((v) => dot(text_embedding[0], v)) : [];
+    return { text_embedding, scores };
+  }
+
+  /**
+   * Token ids of text with the special tokens, truncated to the model's limit (or maxTokens).
+   * @param {string} text
+   * @param {{ maxTokens?: number }} [options]
+   * @returns {number[]}
+   */
   tokenize(text, { maxTokens } = {}) {
     if (typeof text !== 'string') throw new TypeError('wembed: tokenize(text) takes a string');
+    if (maxTokens !== undefined && !Number.isInteger(maxTokens)) throw new TypeError('wembed: maxTokens must be an integer');
     return this.#live().tokenize(text, maxTokens ?? 0);
   }
 
-  /** Scores candidates against query: cosine or dot (default: the model's metric). */
-  score(query, candidates, { metric = this.info.metric } = {}) {
-    const [q, ...c] = this.embed([query, ...candidates]);
-    const dot = (a, b) => { let s = 0; for (let i = 0; i < a.length; i++) s += a[i] * b[i]; return s; };
-    if (metric === 'dot') return c.map((v) => dot(q, v));
-    if (metric !== 'cosine') throw new TypeError(`wembed: metric must be 'cosine' or 'dot', got ${JSON.stringify(metric)}`);
-    const nq = Math.sqrt(dot(q, q));
-    return c.map((v) => dot(q, v) / (nq * Math.sqrt(dot(v, v)) || 1));
-  }
-
+  /** Frees the model's memory. Calls queued before still complete; later calls throw. */
   dispose() {
-    this.#core?.close();
+    const core = this.#core;
+    if (!core) return;
     this.#core = null;
+    this.#queue.then(() => core.close());
   }
+}
+
+function dot(a, b) {
+  let s = 0;
+  for (let i = 0; i < a.length; i++) s += a[i] * b[i];
+  return s;
+}
+
+function cosine(a, b) {
+  const n = Math.sqrt(dot(a, a) * dot(b, b));
+  return n ? dot(a, b) / n : 0;
 }

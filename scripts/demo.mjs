@@ -24,14 +24,14 @@ const sentences = [
   'The stock market fell sharply today.',
 ];
 const t1 = performance.now();
-const vectors = model.embed(sentences);
+const vectors = await model.embed(sentences);
 console.log(`\nembedded ${sentences.length} sentences in ${(performance.now() - t1).toFixed(1)} ms, dim ${model.dim}:`);
 for (let i = 0; i < sentences.length; i++) {
   console.log(`  [${Array.from(vectors[i].subarray(0, 4), (x) => x.toFixed(4)).join(', ')}, …]  ${sentences[i]}`);
 }
 
 const query = 'Someone plays an instrument.';
-const scores = model.score(query, sentences);
+const scores = await model.score(query, sentences);
 console.log(`\nranking for "${query}" (${model.info.metric}):`);
 scores.map((s, i) => [s, sentences[i]]).sort((a, b) => b[0] - a[0])
   .forEach(([s, t], r) => console.log(`  ${r + 1}. ${s.toFixed(4)}  ${t}`));

@@ -29,7 +29,7 @@ export function parityTest(name, dtype) {
 
       const t0 = performance.now();
       const got = [];
-      for (let i = 0; i < rows.length; i += 64) got.push(...model.embed(rows.slice(i, i + 64).map((r) => r.text)));
+      for (let i = 0; i < rows.length; i += 64) got.push(...await model.embed(rows.slice(i, i + 64).map((r) => r.text)));
       const seconds = (performance.now() - t0) / 1000;
       const cos = got.map((v, i) => cosine(v, want.subarray(i * dim, (i + 1) * dim)));
       const mean = cos.reduce((s, c) => s + c, 0) / cos.length;

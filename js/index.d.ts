@@ -1,0 +1,83 @@
+// Type declarations of wembed's public API (js/index.js).
+
+export type ModelSource =
+  | string            // a path (Node) or a URL
+  | URL
+  | Uint8Array
+  | ArrayBuffer
+  | Response
+  | ReadableStream<Uint8Array>
+  | AsyncIterable<Uint8Array>;
+
+export interface LoadOptions {
+  /** Called after each chunk is copied into the model's memory. total is the file size from its header. */
+  onProgress?: (progress: { loaded: number; total: number }) => void;
+  /** Cancels the load; the promise rejects with an AbortError. */
+  signal?: AbortSignal;
+  /** Where the wasm module comes from, when not dist/wembed.wasm beside the package (bundlers, extensions). */
+  wasm?: string | URL | Uint8Array | ArrayBuffer | WebAssembly.Module;
+}
+
+export interface ModelInfo {
+  readonly name?: string;
+  readonly dim: number;
+  readonly hidden: number;
+  readonly layers: number;
+  readonly heads: number;
+  readonly intermediate: number;
+  readonly vocab: number;
+  readonly max_positions: number;
+  /** Default token limit, special tokens included; longer texts are truncated. */
+  readonly max_tokens: number;
+  readonly pooling: 'cls' | 'mean';
+  readonly normalize: boolean;
+  readonly metric: 'cosine' | 'dot';
+  readonly dtype: 'int8' | 'f16' | 'f32';
+  readonly embedding_dtype: 'int8' | 'f16' | 'f32';
+  readonly activation_bits: number;
+  /** Size of the .wemb file in bytes. */
+  readonly size: number;
+  readonly special_tokens: number;
+}
+
+export interface EmbedOptions {
+  pooling?: 'cls' | 'mean';
+  normalize?: boolean;
+  /** Token limit for this call, special tokens included (2 .. max_positions). */
+  maxTokens?: number;
+  signal?: AbortSignal;
+  onProgress?: (progress: { done: number; total: number }) => void;
+}
+
+export interface PipelineInput {
+  source_sentence: string[];
+  sentences_to_compare?: string[];
+}
+
+export interface PipelineOutput {
+  /** Vectors of source_sentence then sentences_to_compare, as the model defines them. */
+  text_embedding: Float32Array[];
+  /** Dot products of the first source sentence's vector with each compared sentence's vector. */
+  scores: number[];
+}
+
+export declare class Model {
+  private constructor();
+  readonly dim: number;
+  readonly info: ModelInfo;
+  /** One Float32Array(dim) per text, in order. */
+  embed(texts: string[], options?: EmbedOptions): Promise<Float32Array[]>;
+  /** The vector of one text. */
+  embed(text: string, options?: EmbedOptions): Promise<Float32Array>;
+  /** Similarity of the query to each candidate: cosine or dot product (default: the model's metric). */
+  score(query: string, candidates: string[], options?: { metric?: 'cosine' | 'dot'; signal?: AbortSignal }): Promise<number[]>;
+  /** The ModelScope sentence-embedding pipeline form. */
+  pipeline(input: PipelineInput): Promise<PipelineOutput>;
+  /** Token ids with the special tokens, truncated to the model's limit (or maxTokens). */
+  tokenize(text: string, options?: { maxTokens?: number }): number[];
+  /** Frees the model's memory; later calls throw. */
+  dispose(): void;
+}
+
+/** Loads a .wemb model, streaming it straight into wasm memory and verifying each section as it arrives. */
+export declare function load(source: ModelSource, options?: LoadOptions): Promise<Model>;

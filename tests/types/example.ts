@@ -1,0 +1,25 @@
+// Compiled with `tsc --noEmit` by `make test-types`: the declarations describe the API as users write it.
+import { load, type Model, type ModelInfo, type PipelineOutput } from 'wembed';
+
+async function main(): Promise<void> {
+  const controller = new AbortController();
+  const model: Model = await load('model.wemb', {
+    onProgress: ({ loaded, total }) => console.log(`${loaded}/${total}`),
+    signal: controller.signal,
+  });
+  const info: ModelInfo = model.info;
+  const rows: Float32Array[] = await model.embed(['a', 'b'], { pooling: 'mean', normalize: true, maxTokens: 128 });
+  const one: Float32Array = await model.embed('just one');
+  const scores: number[] = await model.score('query', ['doc'], { metric: info.metric });
+  const ids: number[] = model.tokenize('hello');
+  const out: PipelineOutput = await model.pipeline({ source_sentence: ['q'], sentences_to_compare: ['a', 'b'] });
+  const fromBytes = await load(new Uint8Array(0));
+  const fromResponse = await load(await fetch('https://example.com/model.wemb'));
+  console.log(rows.length, one.length, scores, ids, out.scores, model.dim, fromBytes.dim, fromResponse.dim);
+  // @ts-expect-error embed takes strings
+  await model.embed([1, 2]);
+  // @ts-expect-error pooling is 'cls' | 'mean'
+  await model.embed(['x'], { pooling: 'max' });
+  model.dispose();
+}
+void main;
