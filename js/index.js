@@ -5,7 +5,7 @@
 //   const scores = await model.score('query', ['doc 1', 'doc 2']); // cosine or dot, the model's default
 //   model.dispose();
 import { Core } from './core.js';
-import { crc32 } from './format.js';
+import { crc32 } from './crc32.js';
 import { openSource } from './sources.js';
 
 const HEADER = 64;

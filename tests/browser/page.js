@@ -64,7 +64,8 @@ async function run() {
   const picked = parseRanges(opt.pick, rows.length);
   status(`embedding ${picked.length} texts…`);
   const t1 = performance.now();
-  const vectors = await model.embed(picked.map((i) => rows[i].text));
+  const embedProgress = [];
+  const vectors = await model.embed(picked.map((i) => rows[i].text), { onProgress: (p) => embedProgress.push(p) });
   const embedMs = performance.now() - t1;
   fact('embedded', `${picked.length} texts in ${(embedMs / 1000).toFixed(2)} s (${(picked.length / embedMs * 1000).toFixed(1)} texts/s)`);
   const flat = new Float32Array(vectors.length * model.dim);
@@ -85,6 +86,9 @@ async function run() {
     tr.insertCell().textContent = rows[cands[best]].text;
     const c = tr.insertCell(); c.className = 'num'; c.textContent = scores[best].toFixed(4);
   }
+  // The ModelScope pipeline form, once: the first query against its candidates.
+  const first = table[0];
+  const pipe = await model.pipeline({ source_sentence: [rows[first.query].text], sentences_to_compare: first.candidates.map((i) => rows[i].text) });
   $('results').hidden = false;
   fact('results', `each text against ${pool.length - 1} others with model.score (${info.metric})`);
   fact('isolated', String(self.crossOriginIsolated));
@@ -94,7 +98,7 @@ async function run() {
 
   return {
     userAgent: navigator.userAgent, crossOriginIsolated: self.crossOriginIsolated,
-    info, dim: model.dim, progress, loadMs, embedMs, picked, ids, table,
+    info, dim: model.dim, progress, loadMs, embedMs, embedProgress, picked, ids, table, pipelineScores: pipe.scores,
     vectors: base64(new Uint8Array(flat.buffer)),
   };
 }

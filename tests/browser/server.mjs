@@ -8,7 +8,7 @@
 //
 //   node tests/browser/server.mjs [port]   serves by hand: open http://127.0.0.1:<port>/tests/browser/page.html
 import { createReadStream } from 'node:fs';
-import { readFile, realpath, stat } from 'node:fs/promises';
+import { realpath, stat } from 'node:fs/promises';
 import { createServer } from 'node:http';
 import { extname, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -57,7 +57,8 @@ async function fileUnder(root, urlPath) {
 }
 
 /**
- * Starts the server. Returns { url, port, requests, close() }; requests logs { method, path, status, type }.
+ * Starts the server. Returns { url, port, requests, close() }; requests logs { method, path, status, type,
+ * complete (the whole body was handed to the socket), closed (the connection ended) }.
  * @param {{root?: string, shared?: string|null, port?: number, chunk?: number}} [options]
  *   chunk: read size of the file streams (the granularity of the browser's download progress)
  */
@@ -90,19 +91,22 @@ export async function startServer({ root = ROOT, shared = SHARED, port = 0, chun
 
       const type = mimeOf(file.path);
       entry.type = type;
-      if (flip !== null) {
-        const bytes = await readFile(file.path);
-        if (flip >= bytes.length) return send(400, `flip=${flip} is past the end (${bytes.length} bytes)\n`);
-        bytes[flip] ^= 0xff;
-        return send(200, bytes, { 'Content-Type': type });
-      }
+      if (flip !== null && flip >= file.size) return send(400, `flip=${flip} is past the end (${file.size} bytes)\n`);
       entry.status = 200;
       res.writeHead(200, { ...BASE_HEADERS, 'Content-Type': type, 'Content-Length': file.size });
       if (req.method === 'HEAD') return res.end();
       const stream = createReadStream(file.path, { highWaterMark: chunk });
+      let at = 0;
+      stream.on('data', (c) => {
+        if (flip !== null && flip >= at && flip < at + c.length) c[flip - at] ^= 0xff;
+        at += c.length;
+        if (!res.write(c)) stream.pause();
+      });
+      res.on('drain', () => stream.resume());
+      stream.on('end', () => res.end());
       stream.on('error', (e) => res.destroy(e));
-      res.on('close', () => stream.destroy());
-      stream.pipe(res);
+      res.on('finish', () => { entry.complete = true; });
+      res.on('close', () => { entry.closed = true; stream.destroy(); });
     } catch (e) {
       if (!res.headersSent) send(500, `${e.message}\n`);
       else res.destroy(e);
