@@ -106,7 +106,7 @@ test-js: $(WASM) models
 
 # C units and kernels first (fast), then the sanitizer run, the tokenizer speed figures, and the JS suites
 # (parity, robustness, converter) last, on both cores.
-test: all test-kernels test-tokenizer test-asan bench-tokenizer test-types test-js
+test: all test-kernels test-tokenizer test-asan bench-tokenizer test-types test-browser test-js
 
 # --- the main job --------------------------------------------------------------------------------------------
 demo: all

@@ -92,6 +92,24 @@ export class Core {
   }
 
   info() { return (this.cachedInfo ??= JSON.parse(this.cString(this.x.wm_info(this.model)))); }
+
+  /** The METADATA section's JSON (name, source, converter, ...), read where it landed; {} if absent or invalid. */
+  metadata(base) {
+    const dv = new DataView(this.x.memory.buffer);
+    const n = dv.getUint32(base + 16, true);
+    for (let i = 0; i < n; i++) {
+      const e = base + 64 + 32 * i;
+      if (dv.getUint32(e, true) !== 2) continue;
+      const off = dv.getUint32(e + 8, true), size = dv.getUint32(e + 16, true);
+      try {
+        const meta = JSON.parse(decoder.decode(this.u8.subarray(base + off, base + off + size)));
+        return meta && typeof meta === 'object' && !Array.isArray(meta) ? meta : {};
+      } catch {
+        return {};  // informative only: a malformed METADATA section does not stop the model
+      }
+    }
+    return {};
+  }
   dim() { return this.x.wm_dim(this.model); }
 
   /** Writes UTF-8 of texts back to back into wasm memory: [bytesPtr, offsetsPtr]. Caller frees both. */

@@ -19,7 +19,10 @@ export interface LoadOptions {
 }
 
 export interface ModelInfo {
-  readonly name?: string;
+  /** The model's name (from the converted folder), '' if unknown. */
+  readonly name: string;
+  readonly source?: string;
+  readonly converter?: string;
   readonly dim: number;
   readonly hidden: number;
   readonly layers: number;

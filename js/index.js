@@ -84,7 +84,7 @@ export async function load(source, options = {}) {
     core.close();
     throw e;
   }
-  return new Model(core);
+  return new Model(core, core.metadata(base));
 }
 
 function strings(texts, what) {
@@ -101,13 +101,18 @@ export class Model {
   #core;
   #queue = Promise.resolve();
 
-  /** @param {Core} core a loaded core (use load()) */
-  constructor(core) {
+  /** @param {Core} core a loaded core (use load()); @param {object} metadata the file's METADATA */
+  constructor(core, metadata = {}) {
     this.#core = core;
     const c = core.info();
-    /** Model facts: dim, layers, heads, hidden, intermediate, vocab, max_positions, max_tokens, pooling,
-     * normalize, metric, dtype, embedding_dtype, size (bytes of the .wemb). */
-    this.info = Object.freeze({ ...c });
+    /** Model facts: name, dim, layers, heads, hidden, intermediate, vocab, max_positions, max_tokens, pooling,
+     * normalize, metric, dtype, embedding_dtype, size (bytes of the .wemb), source, converter. */
+    this.info = Object.freeze({
+      name: typeof metadata.name === 'string' ? metadata.name : '',
+      ...c,
+      ...(typeof metadata.source === 'string' && { source: metadata.source }),
+      ...(typeof metadata.converter === 'string' && { converter: metadata.converter }),
+    });
     /** Embedding dimension. */
     this.dim = c.dim;
   }

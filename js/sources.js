@@ -9,14 +9,17 @@ function nodeImport(name) {
 }
 
 async function* fromReader(reader) {
+  let finished = false;
   try {
     for (;;) {
       const { done, value } = await reader.read();
-      if (done) return;
+      if (done) { finished = true; return; }
       if (!(value instanceof Uint8Array)) throw new TypeError('wembed: the stream yielded a chunk that is not a Uint8Array');
       yield value;
     }
   } finally {
+    // Stopped early (corrupt data, abort, a consumer error): cancel the stream, which also ends its download.
+    if (!finished) await reader.cancel().catch(() => {});
     reader.releaseLock?.();
   }
 }

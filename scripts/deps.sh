@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what a fresh machine of this kind lacks, idempotently:
 #   emscripten (Debian 3.1.6), utf8proc C sources (apt-get source, into third_party/, git-ignored),
-#   chromium (browser tests, later issues) and the npm devDependencies (npm ci).
+#   chromium + a CJK font (browser tests, screenshots) and the npm devDependencies (npm ci).
 # Each step is skipped when its result is already present.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -33,7 +33,7 @@ fi
 
 if [ "${WEMBED_SKIP_CHROMIUM:-0}" != 1 ] && ! command -v chromium >/dev/null 2>&1; then
   apt_update
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium >/dev/null
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium fonts-wqy-microhei >/dev/null
 fi
 
 if [ -f package-lock.json ] && [ ! -f node_modules/.package-lock.json ]; then

@@ -122,7 +122,7 @@ test('browser proof: Chromium loads by URL, and ids, info and vectors match Node
       const nodeMessage = await load(new Uint8Array(flipped)).then((m) => { m.dispose(); return null; }, (e) => e.message);
       await new Promise((ok) => setTimeout(ok, 200));
       const served = server.requests.findLast((r) => r.path === path);
-      corrupted.push({ ...target, bad, nodeMessage, cancelled: served.closed && !served.complete });
+      corrupted.push({ ...target, bad, nodeMessage, download: served.complete ? 'complete' : served.closed ? 'cancelled' : 'left open' });
     }
 
     const want = await deadline(node.result, DEADLINE_MS, 'the Node side');
@@ -133,7 +133,7 @@ test('browser proof: Chromium loads by URL, and ids, info and vectors match Node
     console.log(`# load by URL: ${(got.info.size / 2 ** 20).toFixed(1)} MiB in ${got.loadMs.toFixed(0)} ms, ${ev.length} progress events`);
     console.log(`# embed ${picked.length} texts: browser ${(got.embedMs / 1000).toFixed(2)} s, Node ${(want.embedMs / 1000).toFixed(2)} s`);
     for (const c of corrupted) {
-      console.log(`# corrupted copy (byte ${c.offset} in ${c.label}): ${c.bad?.name}: ${c.bad?.message}; download cancelled: ${c.cancelled ? 'yes' : 'no'}`);
+      console.log(`# corrupted copy (byte ${c.offset} in ${c.label}): ${c.bad?.name}: ${c.bad?.message}; download ${c.download}`);
     }
 
     // --- nothing beyond 127.0.0.1; the server's types
@@ -192,6 +192,8 @@ test('browser proof: Chromium loads by URL, and ids, info and vectors match Node
       assert.ok(bad.message.includes(`section ${label} CRC-32`), `the error does not name ${label} and the CRC: ${bad.message}`);
       assert.equal(bad.message, nodeMessage, 'the browser and Node report the corruption differently');
     }
+    // corrupted early (TOKENIZER), the load stops and cancels the rest of the download instead of leaving it open
+    assert.equal(corrupted[1].download, 'cancelled', `the download after an early corruption was ${corrupted[1].download}`);
 
     console.log(`# screenshot: ${SHOT} (${statSync(SHOT).size} bytes); whole proof ${((performance.now() - started) / 1000).toFixed(1)} s`);
   } catch (e) {
