@@ -169,6 +169,8 @@ test('browser proof: Chromium loads by URL, and ids, info and vectors match Node
     });
     assert.deepEqual(badIds, [], 'browser token ids differ from the reference');
 
+    assert.equal(got.workerSame, true, 'a module Web Worker embeds the same vectors, bit for bit');
+
     // --- vectors and scores, bit for bit
     assert.deepEqual(got.picked, picked);
     const gotBytes = Buffer.from(got.vectors, 'base64'), wantBytes = Buffer.from(want.vectors);

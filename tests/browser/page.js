@@ -86,6 +86,19 @@ async function run() {
     tr.insertCell().textContent = rows[cands[best]].text;
     const c = tr.insertCell(); c.className = 'num'; c.textContent = scores[best].toFixed(4);
   }
+  // The same API in a module Web Worker: the first texts again, to be compared bit for bit with the page's.
+  status('embedding in a Web Worker…');
+  const inWorker = picked.slice(0, 40);
+  const worker = new Worker('/tests/browser/worker.js', { type: 'module' });
+  const reply = await new Promise((resolve, reject) => {
+    worker.onmessage = ({ data }) => (data.error ? reject(new Error(`worker: ${data.error}`)) : resolve(data));
+    worker.onerror = (e) => reject(new Error(`worker: ${e.message}`));
+    worker.postMessage({ model: new URL(opt.model, location.href).href, texts: inWorker.map((i) => rows[i].text) });
+  });
+  worker.terminate();
+  const workerSame = reply.vectors.length === inWorker.length * model.dim && reply.vectors.every((x, k) => Object.is(x, flat[k]));
+  fact('worker', `${inWorker.length} texts embedded in a Web Worker: ${workerSame ? 'identical' : 'DIFFERENT'}`);
+
   // The ModelScope pipeline form, once: the first query against its candidates.
   const first = table[0];
   const pipe = await model.pipeline({ source_sentence: [rows[first.query].text], sentences_to_compare: first.candidates.map((i) => rows[i].text) });
@@ -98,7 +111,7 @@ async function run() {
 
   return {
     userAgent: navigator.userAgent, crossOriginIsolated: self.crossOriginIsolated,
-    info, dim: model.dim, progress, loadMs, embedMs, embedProgress, picked, ids, table, pipelineScores: pipe.scores,
+    info, dim: model.dim, progress, loadMs, embedMs, embedProgress, picked, ids, table, pipelineScores: pipe.scores, workerSame,
     vectors: base64(new Uint8Array(flat.buffer)),
   };
 }
