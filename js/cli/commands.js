@@ -1,5 +1,5 @@
 // The wembed commands. Each takes (argv after the command name, ctx) and throws UsageError (exit 2) or any
-// other Error (exit 1); ctx = { stdin, stdout, stderr, quiet, signal, progress(label, opts), say(msg), warn(msg) }.
+// other Error (exit 1); ctx = { stdin, stdout, stderr, quiet, signal, progress(label, opts), write(text), warn(msg) }.
 import { stat } from 'node:fs/promises';
 import { load } from '../index.js';
 import { UsageError, parseArgs, requireOptions } from './args.js';
@@ -36,6 +36,25 @@ async function loadModel(file, ctx) {
     if (e?.name === 'AbortError') throw e;
     const msg = bare(e.message);
     throw new InputError(msg.includes(file) ? msg : `model ${file}: ${msg}`);
+  }
+}
+
+/** Opens --in / --docs; says so when texts are about to be read from the terminal (stdin not redirected). */
+async function openInput(file, a, ctx) {
+  if (file === '-' && ctx.stdin.isTTY && !(a.quiet || ctx.quiet)) {
+    ctx.stderr.write('(reading texts from the terminal, one per line; end with Ctrl-D)\n');
+  }
+  return openTexts(file, { format: a['in-format'], stdin: ctx.stdin });
+}
+
+/** --max-tokens must fit the model: from its special tokens up to its position table (a usage error). */
+function checkMaxTokens(a, model) {
+  const n = a['max-tokens'];
+  if (n === undefined) return;
+  const lo = Math.max(1, model.info.special_tokens ?? 2), hi = model.info.max_positions ?? model.info.max_tokens;
+  if (n < lo || n > hi) {
+    model.dispose();
+    throw new UsageError(`option --max-tokens ${n} is out of range for this model (${lo} .. ${hi}; its default is ${model.info.max_tokens})`);
   }
 }
 
@@ -122,9 +141,10 @@ export const commands = {
     const format = a['out-format'] ?? (a.out === '-' ? 'jsonl' : outputFormatOf(a.out));
     if (!format) throw new UsageError(`cannot tell the output format of ${a.out}: name it .f32, .jsonl or .npy, or give --out-format`);
     if (format === 'npy' && a.out === '-') throw new UsageError('npy output needs a file, not stdout (its header holds the row count); use --out-format f32 or jsonl for stdout');
-    const input = await openTexts(a.in, { format: a['in-format'], stdin: ctx.stdin });
+    const input = await openInput(a.in, a, ctx);
     const total = a.quiet || ctx.quiet ? null : await countLines(a.in);
     const model = await loadModel(a.model, ctx);
+    checkMaxTokens(a, model);
     try {
       const sink = await openSink(a.out, ctx);
       const progress = ctx.progress('embed', { total, quiet: a.quiet, toStdout: a.out === '-' });
@@ -154,9 +174,10 @@ export const commands = {
     if (a.help) return ctx.stdout.write(commandHelp('tokenize'));
     noPositional(a);
     requireOptions(a, 'model', 'in', 'out');
-    const input = await openTexts(a.in, { format: a['in-format'], stdin: ctx.stdin });
+    const input = await openInput(a.in, a, ctx);
     const total = a.quiet || ctx.quiet ? null : await countLines(a.in);
     const model = await loadModel(a.model, ctx);
+    checkMaxTokens(a, model);
     try {
       const sink = await openSink(a.out, ctx);
       const progress = ctx.progress('tokenize', { total, quiet: a.quiet, toStdout: a.out === '-' });
@@ -186,6 +207,7 @@ export const commands = {
     if (a._.length < 2) throw new UsageError(a._.length ? 'missing candidates: give at least one text after the query' : 'missing the query and candidates');
     const [query, ...candidates] = a._;
     const model = await loadModel(a.model, ctx);
+    checkMaxTokens(a, model);
     let rows;
     try {
       const metric = a.metric ?? model.info.metric;
@@ -211,9 +233,10 @@ export const commands = {
     if (a._.length > 1) throw new UsageError(`one QUERY only (quote it), got ${a._.length} arguments: ${a._.map((s) => JSON.stringify(s)).join(' ')}`);
     const [query] = a._;
     const K = a.top ?? 10;
-    const input = await openTexts(a.docs, { format: a['in-format'], stdin: ctx.stdin });
+    const input = await openInput(a.docs, a, ctx);
     const total = a.quiet || ctx.quiet ? null : await countLines(a.docs);
     const model = await loadModel(a.model, ctx);
+    checkMaxTokens(a, model);
     const top = [];  // best first; ties: earlier documents first
     const progress = ctx.progress('search', { total, unit: 'docs', quiet: a.quiet });
     try {

@@ -278,7 +278,7 @@ describe('small model', { skip }, () => {
     assert.match(empty.err, /embed: 0 texts/);
   });
 
-  test('embed: --pooling, --no-normalize and --max-tokens reach the model', async () => {
+  test('embed: --pooling, --no-normalize and --max-tokens reach the model; --max-tokens beyond the model is a usage error', async () => {
     const model = await load(SMALL);
     const opts = { pooling: 'cls', normalize: false, maxTokens: 5 };
     const expect = await model.embed(TEXTS, opts);
@@ -287,6 +287,9 @@ describe('small model', { skip }, () => {
     assert.deepEqual(f32(r.stdout), concat(expect));
     assert.equal(r.err, '', '-q');
     assert.notDeepEqual(expect[0], want[0]);
+    const big = await run(['embed', '-m', SMALL, '--in', tmp('t.txt'), '-o', tmp('never.f32'), '--max-tokens', '100000']);
+    assert.equal(big.code, 2, big.err);
+    assert.match(big.err, /^wembed embed: option --max-tokens 100000 is out of range for this model \(2 \.\. 512; its default is 512\)\n/);
   });
 
   test('tokenize: ids with special tokens, truncated by --max-tokens; txt, jsonl and stdin', async () => {
@@ -460,8 +463,8 @@ describe('gte-small-synth reference round trip', { skip }, () => {
   });
 
   test('embed: a few hundred reference texts, cosine ≥ 0.99 each; txt, stdin, jsonl and npy agree', async () => {
-    // STS sentences, every edge case, two long documents
-    const idx = refs.map((_, i) => i).filter((i) => (i < 2910 && i % 12 === 0) || i === 2910 || i === 2911 || i >= 3060);
+    // STS sentences, every edge case (four of them past the token limit), a long document
+    const idx = refs.map((_, i) => i).filter((i) => (i < 2910 && i % 15 === 0) || i === 2910 || i >= 3060);
     writeJsonl(tmp('ref.jsonl'), idx.map((i) => ({ text: refs[i].text, ids: refs[i].ids })));
     const r = await ok(['embed', '--model', model, '--in', tmp('ref.jsonl'), '--out', tmp('ref.f32')]);
     assert.match(r.err, new RegExp(`^embed: ${idx.length} texts in [\\d.]+ s \\([\\d.]+ texts/s\\) → \\S+ref\\.f32 \\(${idx.length} × ${dim} f32\\)$`, 'm'));
