@@ -41,9 +41,13 @@ export interface ModelInfo {
   /** Size of the .wemb file in bytes. */
   readonly size: number;
   readonly special_tokens: number;
+  /** Text the model expects before queries and passages (e5: "query: " / "passage: "); '' if none. */
+  readonly prefixes: { readonly query: string; readonly passage: string };
 }
 
 export interface EmbedOptions {
+  /** Puts the model's query or passage prefix before each text (see ModelInfo.prefixes). */
+  kind?: 'query' | 'passage';
   pooling?: 'cls' | 'mean';
   normalize?: boolean;
   /** Token limit for this call, special tokens included (2 .. max_positions). */

@@ -100,6 +100,7 @@ const POOLING = { cls: 1, mean: 2 };
 export class Model {
   #core;
   #queue = Promise.resolve();
+  #prefixes;
 
   /** @param {Core} core a loaded core (use load()); @param {object} metadata the file's METADATA */
   constructor(core, metadata = {}) {
@@ -107,9 +108,16 @@ export class Model {
     const c = core.info();
     /** Model facts: name, dim, layers, heads, hidden, intermediate, vocab, max_positions, max_tokens, pooling,
      * normalize, metric, dtype, embedding_dtype, size (bytes of the .wemb), source, converter. */
+    const prompts = metadata.prompts && typeof metadata.prompts === 'object' ? metadata.prompts : {};
+    /** Text the model expects before queries and passages (e5: "query: " / "passage: "); '' if none. */
+    this.#prefixes = Object.freeze({
+      query: typeof prompts.query === 'string' ? prompts.query : '',
+      passage: typeof prompts.passage === 'string' ? prompts.passage : '',
+    });
     this.info = Object.freeze({
       name: typeof metadata.name === 'string' ? metadata.name : '',
       ...c,
+      prefixes: this.#prefixes,
       ...(typeof metadata.source === 'string' && { source: metadata.source }),
       ...(typeof metadata.converter === 'string' && { converter: metadata.converter }),
     });
@@ -136,16 +144,25 @@ export class Model {
     return { pooling: pooling ? POOLING[pooling] : 0, normalize: normalize === undefined ? -1 : +normalize, maxTokens: maxTokens ?? 0 };
   }
 
+  #prefix(kind) {
+    if (kind === undefined) return '';
+    if (kind !== 'query' && kind !== 'passage') throw new TypeError(`wembed: kind must be 'query' or 'passage', got ${JSON.stringify(kind)}`);
+    return this.#prefixes[kind];
+  }
+
   /**
    * Embeds texts: one Float32Array(dim) per text, in order (a single string gives a single Float32Array).
    * Texts longer than the token limit are truncated. Pooling and normalization default to the model's.
+   * kind 'query' | 'passage' puts the model's prefix before each text (model.info.prefixes; e5's "query: ").
    * @param {string|string[]} texts
-   * @param {{ pooling?: 'cls'|'mean', normalize?: boolean, maxTokens?: number, signal?: AbortSignal,
-   *           onProgress?: (p: { done: number, total: number }) => void }} [options]
+   * @param {{ kind?: 'query'|'passage', pooling?: 'cls'|'mean', normalize?: boolean, maxTokens?: number,
+   *           signal?: AbortSignal, onProgress?: (p: { done: number, total: number }) => void }} [options]
    */
   async embed(texts, options = {}) {
     const single = typeof texts === 'string';
-    const list = single ? [texts] : strings(texts, 'texts');
+    const prefix = this.#prefix(options.kind);
+    let list = single ? [texts] : strings(texts, 'texts');
+    if (prefix) list = list.map((t) => prefix + t);
     const opts = this.#embedOptions(options);
     const { signal, onProgress } = options;
     checkSignal(signal);
@@ -168,7 +185,8 @@ export class Model {
   }
 
   /**
-   * Scores candidates against a query: cosine similarity or dot product (default: the model's metric).
+   * Scores candidates against a query: cosine similarity or dot product (default: the model's metric). The
+   * query gets the model's query prefix and the candidates its passage prefix (model.info.prefixes).
    * @param {string} query
    * @param {string[]} candidates
    * @param {{ metric?: 'cosine'|'dot', signal?: AbortSignal }} [options]
@@ -178,14 +196,16 @@ export class Model {
     if (typeof query !== 'string') throw new TypeError('wembed: score(query, candidates): query must be a string');
     strings(candidates, 'candidates');
     if (metric !== 'cosine' && metric !== 'dot') throw new TypeError(`wembed: metric must be 'cosine' or 'dot', got ${JSON.stringify(metric)}`);
-    const [q, ...c] = await this.embed([query, ...candidates], { signal });
+    const { query: qp, passage: pp } = this.#prefixes;
+    const [q, ...c] = await this.embed([qp + query, ...candidates.map((t) => pp + t)], { signal });
     return c.map((v) => (metric === 'dot' ? dot(q, v) : cosine(q, v)));
   }
 
   /**
    * The ModelScope sentence-embedding pipeline form: text_embedding = the vectors of source_sentence followed
    * by sentences_to_compare, as the model defines them; scores = dot products of the first source sentence's
-   * vector with each compared sentence's vector ([] without sentences_to_compare).
+   * vector with each compared sentence's vector ([] without sentences_to_compare). Every sentence gets the
+   * model's query prefix, if it has one (the e5 model card's rule for symmetric tasks).
    * @param {{ source_sentence: string[], sentences_to_compare?: string[] }} input
    */
   async pipeline(input) {
@@ -193,7 +213,7 @@ export class Model {
     const src = strings(input.source_sentence, 'source_sentence');
     const cmp = input.sentences_to_compare === undefined ? [] : strings(input.sentences_to_compare, 'sentences_to_compare');
     if (src.length === 0) throw new TypeError('wembed: pipeline: source_sentence is empty');
-    const text_embedding = await this.embed([...src, ...cmp]);
+    const text_embedding = await this.embed([...src, ...cmp], { kind: this.#prefixes.query ? 'query' : undefined });
     const scores = cmp.length ? text_embedding.slice(src.length).map((v) => dot(text_embedding[0], v)) : [];
     return { text_embedding, scores };
   }
