@@ -1,10 +1,13 @@
-// Reads a Hugging Face / sentence-transformers model folder: config.json (checked against what wembed runs),
-// modules.json + the Pooling module's config + Normalize, sentence_bert_config.json, tokenizer.json and
-// tokenizer_config.json. Every unsupported value is an Error naming the field, the value and the file.
+// Reads a model folder: Hugging Face / sentence-transformers (config.json, checked against what wembed runs;
+// modules.json + the Pooling module's config + Normalize, sentence_bert_config.json) or ModelScope (configuration.json:
+// task, pooler, normalization, sequence length); the tokenizer from tokenizer.json, or else from vocab.txt +
+// tokenizer_config.json + special_tokens_map.json (vocab-tokenizer.js). Every unsupported value is an Error naming
+// the field, the value and the file.
 
 import fs from 'node:fs';
 import path from 'node:path';
 import { tokenizerSectionFromJson } from './tokenizer.js';
+import { vocabTxtTokenizerJson } from './vocab-tokenizer.js';
 
 const ST = 'sentence_transformers.models.';
 const POOLING_MODES = {
@@ -107,13 +110,60 @@ function maxTokenId(tok) {
   return max;
 }
 
+const MODELSCOPE_TASK = 'sentence-embedding';
+/** ModelScope BertForSentenceEmbedding poolers (emb_pooler_type) -> wembed pooling. */
+const MODELSCOPE_POOLERS = { cls: 'cls', avg: 'mean' };
+const MODELSCOPE_SEQUENCE_LENGTH = 128; // SentenceEmbeddingTransformersPreprocessor default
+
 /**
- * Reads and checks a model folder. opts: { pooling: 'cls'|'mean', normalize: bool, maxTokens, name,
- * metric: 'cosine'|'dot' }.
+ * The embedding semantics of a ModelScope configuration.json (task sentence-embedding): BertForSentenceEmbedding's
+ * model.emb_pooler_type (default cls) and model.normalize (default false), the preprocessor's max_length or
+ * sequence_length (default 128). Returns { pooling, normalize, maxTokens, maxTokensField }; anything else is an Error.
+ */
+export function modelScopeFromConfiguration(c, file) {
+  if (!isObject(c)) throw new Error(`${file}: expected a JSON object`);
+  if (c.task !== MODELSCOPE_TASK) {
+    throw new Error(
+      `${file}: task ${c.task === undefined ? '(none)' : JSON.stringify(c.task)} is not supported ` +
+        `(wembed converts ModelScope "${MODELSCOPE_TASK}" models)`,
+    );
+  }
+  const model = c.model ?? {};
+  if (!isObject(model)) throw new Error(`${file}: model must be an object`);
+  if (model.type !== undefined && model.type !== 'bert') {
+    throw new Error(`${file}: model.type ${JSON.stringify(model.type)} is not supported (wembed converts ModelScope "bert" sentence-embedding models)`);
+  }
+  const pooler = model.emb_pooler_type ?? 'cls';
+  if (!Object.hasOwn(MODELSCOPE_POOLERS, pooler)) {
+    throw new Error(
+      `${file}: model.emb_pooler_type ${JSON.stringify(pooler)} is not supported (wembed pools with "cls" or "avg")`,
+    );
+  }
+  const normalize = model.normalize ?? false;
+  if (typeof normalize !== 'boolean') throw new Error(`${file}: model.normalize ${JSON.stringify(normalize)} (expected true or false)`);
+  const pre = c.preprocessor ?? {};
+  if (!isObject(pre)) throw new Error(`${file}: preprocessor must be an object`);
+  for (const k of ['boq', 'eoq', 'bod', 'eod']) {
+    if (pre[k] !== undefined && pre[k] !== null) {
+      throw new Error(`${file}: preprocessor.${k} ${JSON.stringify(pre[k])} is not supported (wembed adds no query/document prompt or end token)`);
+    }
+  }
+  const maxTokensField = pre.max_length !== undefined && pre.max_length !== null ? 'max_length' : pre.sequence_length !== undefined && pre.sequence_length !== null ? 'sequence_length' : null;
+  const maxTokens = maxTokensField ? pre[maxTokensField] : MODELSCOPE_SEQUENCE_LENGTH;
+  if (!Number.isInteger(maxTokens) || maxTokens < 1) {
+    throw new Error(`${file}: preprocessor.${maxTokensField} ${JSON.stringify(maxTokens)} (expected a positive integer)`);
+  }
+  return { pooling: MODELSCOPE_POOLERS[pooler], normalize, maxTokens, maxTokensField: `preprocessor.${maxTokensField ?? 'sequence_length'}` };
+}
+
+/**
+ * Reads and checks a model folder: Hugging Face / sentence-transformers, or ModelScope (configuration.json).
+ * opts: { pooling: 'cls'|'mean', normalize: bool, maxTokens, name, metric: 'cosine'|'dot' }.
  * Options override what the folder says. Returns
- *   { dir, modelDir, name, source, hfConfig, model, pooling, normalize, maxTokens, maxTokensFrom, metric,
- *     tokenizer: Uint8Array, tokenizerJson, files, warnings }
- * (files: paths relative to dir that were read; tensors are read separately from modelDir.)
+ *   { dir, modelDir, name, source, layout, hfConfig, model, pooling, normalize, maxTokens, maxTokensFrom, metric,
+ *     tokenizer: Uint8Array, tokenizerJson, tokenizerFrom, files, warnings }
+ * (layout: 'modelscope' | 'sentence-transformers' | 'transformers'; tokenizerFrom: 'tokenizer.json' | 'vocab.txt';
+ * files: paths relative to dir that were read; tensors are read separately from modelDir.)
  */
 export async function readHfFolder(dir, opts = {}) {
   let st;
@@ -159,9 +209,27 @@ export async function readHfFolder(dir, opts = {}) {
   use(rel(configFile));
   const model = modelFromConfig(hfConfig, configFile);
 
+  // ModelScope configuration.json: its pooling, normalization and sequence length take precedence over the
+  // sentence-transformers files. In a sentence-transformers folder (modules.json) a configuration.json for another
+  // task (ModelScope mirrors of HF models carry one) is ignored.
+  const msFile = path.join(dir, 'configuration.json');
+  const msConfig = readJson(msFile, { required: false });
+  let ms = null;
+  if (msConfig !== undefined) {
+    if (modules !== undefined && isObject(msConfig) && msConfig.task !== MODELSCOPE_TASK) {
+      warnings.push(`configuration.json: task ${JSON.stringify(msConfig.task)} is not ${MODELSCOPE_TASK}; ignored (the sentence-transformers files set pooling and normalization)`);
+    } else {
+      ms = modelScopeFromConfiguration(msConfig, msFile);
+      use('configuration.json');
+      if (modules !== undefined) warnings.push('configuration.json (ModelScope) sets pooling, normalization and the token limit; the sentence-transformers files are not used for them');
+    }
+  }
+  const layout = ms ? 'modelscope' : modules !== undefined ? 'sentence-transformers' : 'transformers';
+
   // pooling and normalization
   let pooling = opts.pooling;
   if (pooling !== undefined && pooling !== 'cls' && pooling !== 'mean') throw new Error(`option pooling ${JSON.stringify(pooling)}: expected "cls" or "mean"`);
+  if (pooling === undefined && ms) pooling = ms.pooling;
   if (pooling === undefined) {
     if (poolingFile) {
       const pc = readJson(poolingFile, { what: 'modules.json lists a Pooling module there' });
@@ -179,12 +247,14 @@ export async function readHfFolder(dir, opts = {}) {
   }
   let normalize = opts.normalize;
   if (normalize !== undefined && typeof normalize !== 'boolean') throw new Error(`option normalize ${JSON.stringify(normalize)}: expected true or false`);
+  if (normalize === undefined && ms) normalize = ms.normalize;
   if (normalize === undefined) normalize = modules !== undefined ? hasNormalize : true;
-  if (modules === undefined) {
+  if (layout === 'transformers') {
     const chosen = [opts.pooling === undefined && 'pooling mean', opts.normalize === undefined && 'normalize true'].filter(Boolean);
     if (chosen.length) warnings.push(`no modules.json in ${dir} (not a sentence-transformers folder): assuming ${chosen.join(', ')}`);
   }
-  const metric = opts.metric ?? 'cosine';
+  // ModelScope's sentence-embedding pipeline scores with dot products of the (possibly unnormalized) embeddings
+  const metric = opts.metric ?? (ms ? 'dot' : 'cosine');
   if (metric !== 'cosine' && metric !== 'dot') throw new Error(`option metric ${JSON.stringify(metric)}: expected "cosine" or "dot"`);
 
   // token limit
@@ -194,45 +264,90 @@ export async function readHfFolder(dir, opts = {}) {
   if (sb !== undefined) {
     use(rel(sbFile));
     if (Number.isInteger(sb.max_seq_length) && sb.max_seq_length > 0) maxTokensFrom.max_seq_length = sb.max_seq_length;
-    if (sb.do_lower_case === true) warnings.push(`${rel(sbFile)}: do_lower_case true (sentence-transformers lower-cases input before the tokenizer); wembed follows tokenizer.json only`);
+    if (sb.do_lower_case === true) warnings.push(`${rel(sbFile)}: do_lower_case true (sentence-transformers lower-cases input before the tokenizer); wembed follows the tokenizer only`);
   }
+
+  // tokenizer: tokenizer.json, else vocab.txt (+ tokenizer_config.json, special_tokens_map.json) as
+  // BertTokenizerFast builds it
   const tokFile = path.join(modelDir, 'tokenizer.json');
-  const tokenizerJson = readJson(tokFile, { what: 'wembed needs the fast-tokenizer file tokenizer.json' });
-  use(rel(tokFile));
+  const vocabFile = path.join(modelDir, 'vocab.txt');
+  const tcFile = path.join(modelDir, 'tokenizer_config.json');
+  const stmFile = path.join(modelDir, 'special_tokens_map.json');
+  const tc = readJson(tcFile, { required: false });
+  let tokenizerJson, tokenizerFrom, tokSource;
+  if (fs.existsSync(tokFile)) {
+    tokenizerJson = readJson(tokFile);
+    use(rel(tokFile));
+    tokenizerFrom = 'tokenizer.json';
+    tokSource = tokFile;
+  } else if (fs.existsSync(vocabFile)) {
+    let vocabBytes;
+    try {
+      vocabBytes = new Uint8Array(fs.readFileSync(vocabFile));
+    } catch (e) {
+      throw new Error(`cannot read ${vocabFile}: ${e.message}`);
+    }
+    use(rel(vocabFile));
+    if (tc !== undefined) use(rel(tcFile));
+    const stm = readJson(stmFile, { required: false });
+    if (stm !== undefined) use(rel(stmFile));
+    const addedFile = path.join(modelDir, 'added_tokens.json');
+    const addedTokens = readJson(addedFile, { required: false });
+    if (addedTokens !== undefined && !(isObject(addedTokens) && Object.keys(addedTokens).length === 0)) {
+      throw new Error(`${addedFile}: added tokens are not supported without tokenizer.json (wembed builds the tokenizer from vocab.txt alone)`);
+    }
+    const tokWarnings = [];
+    try {
+      tokenizerJson = vocabTxtTokenizerJson(vocabBytes, tc, stm, { warnings: tokWarnings });
+    } catch (e) {
+      throw new Error(`${modelDir}: ${e.message}`, { cause: e });
+    }
+    warnings.push(...tokWarnings);
+    tokenizerFrom = 'vocab.txt';
+    tokSource = `${vocabFile} (the tokenizer built from it)`;
+  } else {
+    throw new Error(
+      `no tokenizer.json in ${modelDir}, and no vocab.txt to build a BERT WordPiece tokenizer from ` +
+        '(wembed looked for tokenizer.json, then vocab.txt with the optional tokenizer_config.json and special_tokens_map.json)',
+    );
+  }
   const trunc = tokenizerJson?.truncation?.max_length;
   if (Number.isInteger(trunc) && trunc > 0) maxTokensFrom.truncation_max_length = trunc;
-  const tcFile = path.join(modelDir, 'tokenizer_config.json');
-  const tc = readJson(tcFile, { required: false });
   if (tc !== undefined) {
     use(rel(tcFile));
-    const mml = tc.model_max_length;
+    const mml = tc?.model_max_length;
     if (typeof mml === 'number' && mml > 0 && mml < SANE_MODEL_MAX_LENGTH) maxTokensFrom.model_max_length = Math.floor(mml);
   }
+  if (ms) maxTokensFrom[ms.maxTokensField] = ms.maxTokens;
   let maxTokens = opts.maxTokens;
-  if (maxTokens === undefined) maxTokens = Math.min(...Object.values(maxTokensFrom));
+  let limitFrom = 'option maxTokens';
+  if (maxTokens === undefined && ms) {
+    maxTokens = ms.maxTokens; // the ModelScope preprocessor passes it as max_length: it wins over model_max_length
+    limitFrom = `${msFile}: ${ms.maxTokensField}`;
+  } else if (maxTokens === undefined) {
+    maxTokens = Math.min(...Object.values(maxTokensFrom));
+    limitFrom = `token limit from ${JSON.stringify(maxTokensFrom)}`;
+  }
   if (!Number.isInteger(maxTokens) || maxTokens < 2 || maxTokens > model.maxPositions) {
-    throw new Error(
-      `${opts.maxTokens !== undefined ? 'option maxTokens' : `token limit from ${JSON.stringify(maxTokensFrom)}`} ${maxTokens}: ` +
-        `expected an integer in 2..${model.maxPositions} (max_position_embeddings in ${configFile})`,
-    );
+    throw new Error(`${limitFrom} ${maxTokens}: expected an integer in 2..${model.maxPositions} (max_position_embeddings in ${configFile})`);
   }
 
   // tokenizer section
   const maxId = maxTokenId(tokenizerJson);
   if (maxId >= model.vocabSize) {
-    throw new Error(`${tokFile}: token id ${maxId} is outside the embedding table (vocab_size ${model.vocabSize} in ${configFile})`);
+    throw new Error(`${tokSource}: token id ${maxId} is outside the embedding table (vocab_size ${model.vocabSize} in ${configFile})`);
   }
   let tokenizer;
   try {
     tokenizer = tokenizerSectionFromJson(tokenizerJson);
   } catch (e) {
-    throw new Error(`${tokFile}: ${e.message}`, { cause: e });
+    throw new Error(`${tokSource}: ${e.message}`, { cause: e });
   }
-  if (!(tokenizer instanceof Uint8Array) || tokenizer.length === 0) throw new Error(`${tokFile}: the tokenizer converter returned no section bytes`);
+  if (!(tokenizer instanceof Uint8Array) || tokenizer.length === 0) throw new Error(`${tokSource}: the tokenizer converter returned no section bytes`);
 
   const source = path.basename(path.resolve(dir));
   return {
-    dir, modelDir, name: opts.name ?? source, source, hfConfig, model, pooling, normalize, maxTokens, maxTokensFrom,
-    metric, tokenizer, tokenizerJson, files, warnings,
+    dir, modelDir, name: opts.name ?? source, source, layout, hfConfig, model, pooling, normalize, maxTokens, maxTokensFrom,
+    metric, tokenizer, tokenizerJson, tokenizerFrom, files, warnings,
   };
 }
