@@ -1,6 +1,6 @@
 // Tokenizer throughput, MB/s of UTF-8 text: ours vs @huggingface/tokenizers (the tokenizer package transformers.js
 // v4 uses), measured in the same run on the texts of a reference JSONL (default: ../shared bert-uncased.jsonl).
-//   node bench/tokenizer.mjs [--name bert-uncased|bert-zh]
+//   node bench/tokenizer.mjs [--name bert-uncased|bert-zh|xlmr-unigram]
 // "Ours" is measured two ways until the real loader exists: the native build (build/tok/tokenize_jsonl --bench) and
 // the same C built with emcc -O3 -msimd128 into a tokenizer-only module (build/tok/tokenizer_bench.wasm), called
 // from JS per text (TextEncoder.encodeInto into wasm memory + wm_tokenizer_encode), which is what the API will do.
@@ -9,6 +9,7 @@
 // Before timing, it checks the ids of @huggingface/tokenizers and of the wasm module against the reference.
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
+import { gunzipSync } from 'node:zlib';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Tokenizer } from '@huggingface/tokenizers';
@@ -17,10 +18,14 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const shared = path.resolve(root, process.env.SHARED ?? '../shared');
 const args = process.argv.slice(2);
 const name = args[args.indexOf('--name') + 1] && args.includes('--name') ? args[args.indexOf('--name') + 1] : 'bert-uncased';
-const model = { 'bert-uncased': 'gte-small-synth', 'bert-zh': 'gte-small-zh-synth' }[name];
-if (!model) throw new Error(`unknown --name ${name}`);
+const tokDir = {
+  'bert-uncased': path.join(shared, 'models/gte-small-synth'),
+  'bert-zh': path.join(shared, 'models/gte-small-zh-synth'),
+  'xlmr-unigram': path.join(shared, 'tokenizers/multilingual-e5-small'),
+}[name];
+if (!tokDir) throw new Error(`unknown --name ${name}`);
 const jsonl = path.join(shared, 'reference/tokenizers', `${name}.jsonl`);
-const tokJson = path.join(shared, 'models', model, 'tokenizer.json');
+const tokJson = ['tokenizer.json', 'tokenizer.json.gz'].map((f) => path.join(tokDir, f)).find(existsSync) ?? path.join(tokDir, 'tokenizer.json');
 const tool = path.join(root, 'build/tok/tokenize_jsonl');
 const blob = path.join(root, 'build/tok', `${name}.blob`);
 const wasmFile = path.join(root, 'build/tok/tokenizer_bench.wasm');
@@ -31,8 +36,9 @@ const texts = rows.map((r) => r.text);
 const bytes = texts.reduce((s, t) => s + Buffer.byteLength(t, 'utf8'), 0);
 const MAX = 512;
 
-const json = JSON.parse(readFileSync(tokJson, 'utf8'));
-const config = JSON.parse(readFileSync(path.join(shared, 'models', model, 'tokenizer_config.json'), 'utf8'));
+const rawJson = readFileSync(tokJson);
+const json = JSON.parse((tokJson.endsWith('.gz') ? gunzipSync(rawJson) : rawJson).toString('utf8'));
+const config = JSON.parse(readFileSync(path.join(tokDir, 'tokenizer_config.json'), 'utf8'));
 const hf = new Tokenizer(json, config);
 const encodeHF = (t) => {
   const ids = hf.encode(t).ids;

@@ -131,6 +131,7 @@ static int resolve_max_tokens(wm_model *m, int32_t max_tokens) {
 // Tokenizes into ids[] and checks every id against the embedding table (the tokenizer blob is untrusted).
 static int tokenize_checked(wm_model *m, const char *text, size_t len, int32_t *ids, int limit) {
     int n = wm_tokenizer_encode(m->tok, text, len, ids, limit);
+    if (n == -2) return arg_error(m, "out of memory while tokenizing a %zu-byte text", len);  // the model stays usable
     if (n < 0) return arg_error(m, "cannot tokenize with a limit of %d tokens", limit);
     for (int i = 0; i < n; i++)
         if (ids[i] < 0 || (uint32_t)ids[i] >= m->bert.cfg.vocab)

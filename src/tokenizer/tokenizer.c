@@ -1,8 +1,9 @@
 // Tokenizer entry points: validation of the untrusted blob (every offset and size is checked before use; the
 // only allocations are bounded by the blob's real size and the validated limits), and the encode driver:
 // added-token matching on the raw text (leftmost-longest, as Hugging Face's AddedVocabulary), the normalizer /
-// pre-tokenizer / WordPiece pipeline on the text between them, the template's special tokens, and truncation
-// that stops reading as soon as the id budget is full. Invalid UTF-8 decodes like Rust's from_utf8_lossy.
+// pre-tokenizer / model pipeline on the text between them (BERT + WordPiece, or the generic SentencePiece-style one:
+// see tokenizer_impl.h), the template's special tokens, and truncation that stops reading as soon as the id budget
+// is full. Invalid UTF-8 decodes like Rust's from_utf8_lossy.
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -46,65 +47,92 @@ wm_tokenizer *wm_tokenizer_new(const uint8_t *blob, size_t size, char *err, size
   if (rd32(blob) != WM_TOK_MAGIC) FAIL("bad magic (expected \"WTOK\")");
   if (rd32(blob + 4) != WM_TOK_VERSION) FAILV("unsupported version", rd32(blob + 4));
   if (rd32(blob + 8) != size) FAILV("total_size does not match the section size", rd32(blob + 8));
-  for (int i = 112; i < 128; i++)
-    if (blob[i]) FAIL("reserved header bytes are not zero");
   tok = calloc(1, sizeof *tok);
   if (!tok) FAIL("out of memory");
   uint32_t model = rd32(blob + 12);
-  if (model != WM_TOK_MODEL_WORDPIECE) FAILV("unsupported model type", model);
+  if (model != WM_TOK_MODEL_WORDPIECE && model != WM_TOK_MODEL_UNIGRAM) FAILV("unsupported model type", model);
+  tok->model_type = model;
   tok->norm_type = rd32(blob + 16);
   tok->norm_flags = rd32(blob + 20);
   tok->pre_type = rd32(blob + 24);
   tok->post_type = rd32(blob + 28);
-  if (tok->norm_type > WM_TOK_NORM_BERT) FAILV("unsupported normalizer type", tok->norm_type);
+  if (tok->norm_type > WM_TOK_NORM_SEQUENCE) FAILV("unsupported normalizer type", tok->norm_type);
   if (tok->norm_flags & ~15u) FAILV("unknown normalizer flags", tok->norm_flags);
-  if (tok->norm_type == WM_TOK_NORM_NONE && tok->norm_flags) FAIL("normalizer flags without a normalizer");
-  if (tok->pre_type > WM_TOK_PRE_BERT) FAILV("unsupported pre-tokenizer type", tok->pre_type);
+  if (tok->norm_type != WM_TOK_NORM_BERT && tok->norm_flags) FAIL("normalizer flags without a BertNormalizer");
+  if (tok->pre_type > WM_TOK_PRE_WSPLIT_METASPACE) FAILV("unsupported pre-tokenizer type", tok->pre_type);
   if (tok->post_type > WM_TOK_POST_TEMPLATE) FAILV("unsupported post-processor type", tok->post_type);
+  // The BERT pipeline (BertNormalizer / BertPreTokenizer / none, WordPiece) or the generic one (normalizer sequence
+  // / none, Metaspace / WhitespaceSplit / none, Unigram or WordPiece).
+  tok->generic = !(model == WM_TOK_MODEL_WORDPIECE && tok->norm_type <= WM_TOK_NORM_BERT && tok->pre_type <= WM_TOK_PRE_BERT);
+  if (tok->generic && (tok->norm_type == WM_TOK_NORM_BERT || tok->pre_type == WM_TOK_PRE_BERT))
+    FAIL("BertNormalizer / BertPreTokenizer only with WordPiece, a BERT or no normalizer and a BERT or no pre-tokenizer");
+  uint32_t nsteps = rd32(blob + 112), steps_off = rd32(blob + 116);
+  tok->meta_cp = rd32(blob + 120);
+  tok->meta_flags = rd32(blob + 124);
+  if (tok->norm_type != WM_TOK_NORM_SEQUENCE && (nsteps || steps_off)) FAIL("normalizer steps without a sequence normalizer");
+  if (tok->pre_type == WM_TOK_PRE_METASPACE || tok->pre_type == WM_TOK_PRE_WSPLIT_METASPACE) {
+    if (!tok->meta_cp || tok->meta_cp > 0x10FFFF || (tok->meta_cp >= 0xD800 && tok->meta_cp <= 0xDFFF))
+      FAILV("bad Metaspace replacement", tok->meta_cp);
+    if ((tok->meta_flags & ~7u) || (tok->meta_flags & 3) > WM_TOK_PREPEND_NEVER) FAILV("bad Metaspace flags", tok->meta_flags);
+    if (tok->pre_type == WM_TOK_PRE_WSPLIT_METASPACE && (tok->meta_flags & 3) == WM_TOK_PREPEND_FIRST)
+      FAIL("Metaspace prepend_scheme first after WhitespaceSplit is not supported");
+  } else if (tok->meta_cp || tok->meta_flags) {
+    FAIL("Metaspace fields without a Metaspace pre-tokenizer");
+  }
   tok->num_ids = rd32(blob + 32);
   tok->vocab_count = rd32(blob + 36);
   tok->unk_id = rd32(blob + 40);
-  tok->max_chars = rd32(blob + 44);
-  tok->max_token_bytes = rd32(blob + 48);
-  tok->prefix_len = rd32(blob + 52);
-  tok->prefix = blob + 56;
   if (tok->num_ids > WM_TOK_MAX_IDS || tok->vocab_count < 1 || tok->vocab_count > tok->num_ids)
     FAILV("bad vocab_count / num_ids", tok->vocab_count);
-  if (tok->max_chars < 1 || tok->max_chars > WM_TOK_MAX_WORD_CHARS) FAILV("bad max_input_chars_per_word", tok->max_chars);
-  if (tok->max_token_bytes < 1 || tok->max_token_bytes > WM_TOK_MAX_TOKEN_BYTES) FAILV("bad max_token_bytes", tok->max_token_bytes);
-  if (tok->prefix_len > WM_TOK_MAX_PREFIX) FAILV("continuing prefix too long", tok->prefix_len);
-  for (uint32_t i = tok->prefix_len; i < WM_TOK_MAX_PREFIX; i++)
-    if (tok->prefix[i]) FAIL("continuing prefix padding is not zero");
-  uint32_t h = WM_FNV_BASIS;
-  for (uint32_t i = 0; i < tok->prefix_len; i++) h = (h ^ tok->prefix[i]) * WM_FNV_PRIME;
-  tok->prefix_hash = h;
-
-  uint32_t hash_bits = rd32(blob + 72), str_off = rd32(blob + 76), str_size = rd32(blob + 80);
-  uint32_t tok_off = rd32(blob + 84), slot_off = rd32(blob + 88);
+  if (tok->unk_id >= tok->vocab_count) FAILV("unk id not in the vocab", tok->unk_id);
+  uint32_t str_off = rd32(blob + 76), str_size = rd32(blob + 80);
   uint32_t added_n = rd32(blob + 92), added_off = rd32(blob + 96);
   uint32_t tp = rd32(blob + 100), ts = rd32(blob + 104), t_off = rd32(blob + 108);
   if (str_off < WM_TOK_HEADER || str_off > size || str_size > size - str_off) FAIL("strings out of bounds");
   tok->strings = blob + str_off;
-  if (!region_ok(size, tok_off, tok->vocab_count, 8)) FAIL("token index out of bounds");
-  tok->tokens = (const uint32_t *)(const void *)(blob + tok_off);
-  for (uint32_t i = 0; i < tok->vocab_count; i++) {
-    uint32_t o = tok->tokens[2 * i], n = tok->tokens[2 * i + 1];
-    if (n > tok->max_token_bytes || o > str_size || n > str_size - o) FAILV("token out of bounds: id", i);
+  if (tok->norm_type == WM_TOK_NORM_SEQUENCE) {
+    const char *e = wm_seq_init(tok, blob, size, nsteps, steps_off);
+    if (e) return fail(tok, err, err_cap, e, 0, 0);
   }
-  if (tok->unk_id >= tok->vocab_count || tok->tokens[2 * tok->unk_id + 1] == 0) FAILV("unk id not in the vocab", tok->unk_id);
-  if (hash_bits < 1 || hash_bits > WM_TOK_MAX_HASH_BITS) FAILV("bad hash_bits", hash_bits);
-  uint32_t nslots = 1u << hash_bits;
-  if (!region_ok(size, slot_off, nslots, 4)) FAIL("hash slots out of bounds");
-  tok->slots = (const uint32_t *)(const void *)(blob + slot_off);
-  tok->slot_mask = nslots - 1;
-  uint32_t empty = 0;
-  for (uint32_t i = 0; i < nslots; i++) {
-    uint32_t v = tok->slots[i];
-    if (!v) { empty++; continue; }
-    uint32_t id = (v & 0xFFFFFF) - 1;
-    if ((v & 0xFFFFFF) == 0 || id >= tok->vocab_count || tok->tokens[2 * id + 1] == 0) FAILV("bad hash slot", i);
+  if (model == WM_TOK_MODEL_UNIGRAM) {
+    const char *e = wm_uni_init(tok, blob, size);
+    if (e) return fail(tok, err, err_cap, e, 0, 0);
+  } else {
+    tok->max_chars = rd32(blob + 44);
+    tok->max_token_bytes = rd32(blob + 48);
+    tok->prefix_len = rd32(blob + 52);
+    tok->prefix = blob + 56;
+    if (tok->max_chars < 1 || tok->max_chars > WM_TOK_MAX_WORD_CHARS) FAILV("bad max_input_chars_per_word", tok->max_chars);
+    if (tok->max_token_bytes < 1 || tok->max_token_bytes > WM_TOK_MAX_TOKEN_BYTES) FAILV("bad max_token_bytes", tok->max_token_bytes);
+    if (tok->prefix_len > WM_TOK_MAX_PREFIX) FAILV("continuing prefix too long", tok->prefix_len);
+    for (uint32_t i = tok->prefix_len; i < WM_TOK_MAX_PREFIX; i++)
+      if (tok->prefix[i]) FAIL("continuing prefix padding is not zero");
+    uint32_t h = WM_FNV_BASIS;
+    for (uint32_t i = 0; i < tok->prefix_len; i++) h = (h ^ tok->prefix[i]) * WM_FNV_PRIME;
+    tok->prefix_hash = h;
+
+    uint32_t hash_bits = rd32(blob + 72), tok_off = rd32(blob + 84), slot_off = rd32(blob + 88);
+    if (!region_ok(size, tok_off, tok->vocab_count, 8)) FAIL("token index out of bounds");
+    tok->tokens = (const uint32_t *)(const void *)(blob + tok_off);
+    for (uint32_t i = 0; i < tok->vocab_count; i++) {
+      uint32_t o = tok->tokens[2 * i], n = tok->tokens[2 * i + 1];
+      if (n > tok->max_token_bytes || o > str_size || n > str_size - o) FAILV("token out of bounds: id", i);
+    }
+    if (tok->tokens[2 * tok->unk_id + 1] == 0) FAILV("unk id not in the vocab", tok->unk_id);
+    if (hash_bits < 1 || hash_bits > WM_TOK_MAX_HASH_BITS) FAILV("bad hash_bits", hash_bits);
+    uint32_t nslots = 1u << hash_bits;
+    if (!region_ok(size, slot_off, nslots, 4)) FAIL("hash slots out of bounds");
+    tok->slots = (const uint32_t *)(const void *)(blob + slot_off);
+    tok->slot_mask = nslots - 1;
+    uint32_t empty = 0;
+    for (uint32_t i = 0; i < nslots; i++) {
+      uint32_t v = tok->slots[i];
+      if (!v) { empty++; continue; }
+      uint32_t id = (v & 0xFFFFFF) - 1;
+      if ((v & 0xFFFFFF) == 0 || id >= tok->vocab_count || tok->tokens[2 * id + 1] == 0) FAILV("bad hash slot", i);
+    }
+    if (!empty) FAIL("hash table has no empty slot");
   }
-  if (!empty) FAIL("hash table has no empty slot");
 
   if (!region_ok(size, added_off, added_n, 16)) FAIL("added tokens out of bounds");
   if (added_n) {
@@ -132,6 +160,7 @@ wm_tokenizer *wm_tokenizer_new(const uint8_t *blob, size_t size, char *err, size
   for (uint32_t i = 0; i < tp + ts; i++)
     if (tok->tmpl[i] >= tok->num_ids) FAILV("template id out of range", tok->tmpl[i]);
 
+  if (model == WM_TOK_MODEL_UNIGRAM) return tok;
   // scratch, bounded by the validated max_input_chars_per_word
   tok->word = malloc((size_t)tok->max_chars * 4 + 4);
   tok->word_ids = malloc((size_t)tok->max_chars * sizeof *tok->word_ids);
@@ -180,6 +209,8 @@ wm_tokenizer *wm_tokenizer_new(const uint8_t *blob, size_t size, char *err, size
 
 void wm_tokenizer_free(wm_tokenizer *tok) {
   if (!tok) return;
+  wm_seq_free(tok);
+  wm_uni_free(tok);
   free(tok->added);
   free(tok->word);
   free(tok->word_ids);
@@ -205,6 +236,38 @@ static const wm_added_token *match_added(const wm_tokenizer *tok, const uint8_t 
   return NULL;
 }
 
+// The generic pipeline: added tokens split the text; each split between them goes through the normalizer sequence,
+// the pre-tokenizer and the model (normseq.c -> metaspace.c -> unigram.c / wordpiece.c).
+static void encode_generic(wm_tokenizer *tok, const uint8_t *s, size_t len) {
+  if (tok->model_type == WM_TOK_MODEL_UNIGRAM) wm_uni_reset(tok);
+  size_t p = 0;
+  int in_split = 0;
+  while (p < len && !wm_tok_full(tok)) {
+    uint8_t b = s[p];
+    if (tok->added_first[b]) {
+      const wm_added_token *t = match_added(tok, s, len, p);
+      if (t) {
+        if (in_split) {
+          wm_seq_end(tok);
+          in_split = 0;
+        }
+        wm_tok_emit(tok, (int32_t)t->id);
+        p += t->len;
+        continue;
+      }
+    }
+    if (!in_split) {
+      wm_seq_begin(tok, p == 0);
+      in_split = 1;
+    }
+    uint32_t cp = b;
+    if (b < 0x80) p++;
+    else cp = wm_utf8_next(s, len, &p);
+    wm_seq_char(tok, cp);
+  }
+  if (in_split && !wm_tok_full(tok)) wm_seq_end(tok);
+}
+
 int wm_tokenizer_encode(wm_tokenizer *tok, const char *text, size_t len, int32_t *ids, int max_tokens) {
   int nspecial = wm_tokenizer_num_special(tok);
   if (max_tokens < nspecial) return -1;
@@ -217,6 +280,17 @@ int wm_tokenizer_encode(wm_tokenizer *tok, const char *text, size_t len, int32_t
   tok->word_len = 0;
   tok->word_chars = 0;
   tok->pend_n = 0;
+  if (tok->generic) {
+    encode_generic(tok, s, len);
+    int n = (int)tok->tmpl_prefix + tok->out_n;
+    for (uint32_t i = 0; i < tok->tmpl_suffix; i++) ids[n++] = (int32_t)tok->tmpl[tok->tmpl_prefix + i];
+    tok->out = NULL;
+    if (tok->oom) {
+      tok->oom = 0;
+      return -2;
+    }
+    return n;
+  }
 
   size_t p = 0;
   while (p < len && !wm_tok_full(tok)) {

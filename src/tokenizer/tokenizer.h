@@ -17,8 +17,9 @@ void wm_tokenizer_free(wm_tokenizer *tok);
 // Tokenizes text[0..len) (any bytes: invalid UTF-8 is handled as the reference does, see tokenizer.c) into
 // ids with the template's special tokens, truncated to at most max_tokens ids (special tokens kept; HF
 // "longest_first" on a single sequence). Stops reading once the limit is reached, so a 1 MB text costs
-// little. Returns the number of ids written (<= max_tokens), or -1 if max_tokens is smaller than the number
-// of special tokens. ids must have room for max_tokens entries.
+// little. Returns the number of ids written (<= max_tokens), -1 if max_tokens is smaller than the number of
+// special tokens, or -2 if memory ran out (a Unigram word without a safe cut point grows the lattice with it).
+// ids must have room for max_tokens entries.
 int wm_tokenizer_encode(wm_tokenizer *tok, const char *text, size_t len, int32_t *ids, int max_tokens);
 
 // Number of special tokens the template adds to a single sequence (2 for [CLS] ... [SEP]).

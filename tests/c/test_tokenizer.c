@@ -1,8 +1,12 @@
-// Tokenizer unit tests: test_tokenizer FIXTURE_BLOB [REAL_BLOB]
+// Tokenizer unit tests: test_tokenizer FIXTURE_BLOB UNIGRAM_BLOB BYTES_BLOB [REAL_BLOB [XLMR_BLOB]]
 // FIXTURE_BLOB is the small tokenizer of tests/js/tokenizer-blob.mjs --fixture (ids below refer to its vocab);
-// REAL_BLOB (optional) is a real BERT blob, used for the corruption fuzzing and a few extra checks.
+// UNIGRAM_BLOB / BYTES_BLOB its SentencePiece twins (--fixture-unigram / --fixture-bytes, tests/js/unigram-fixture.mjs;
+// the expected ids were checked against Hugging Face tokenizers); REAL_BLOB (optional) is a real BERT blob and
+// XLMR_BLOB the real XLM-R Unigram blob, used for the corruption fuzzing and a few extra checks.
 // Covers: pipeline edge cases, the Unicode version mix, invalid UTF-8, NUL bytes, truncation, early stop on huge
-// texts (a guard page proves nothing past the budget is read), corrupted blobs (error, never a crash).
+// texts (a guard page proves nothing past the budget is read), corrupted blobs (error, never a crash); for Unigram:
+// the Precompiled charsmap's grapheme semantics, Replace, Metaspace, Viterbi ties, fused unknowns, byte fallback,
+// added tokens between splits, and 1 MB single words (no safe cut point, and CJK).
 #define _DEFAULT_SOURCE
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,7 +15,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "tokenizer/grapheme.h"
 #include "tokenizer/tokenizer.h"
+#include "tokenizer/tokenizer_impl.h"
 #include "tokenizer/unicode.h"
 #include "read_file.h"
 
@@ -212,6 +218,149 @@ static void test_early_stop(wm_tokenizer *tok) {
   free(t);
 }
 
+// Unigram fixture ids (tests/js/unigram-fixture.mjs): UNIGRAM_PIECES, then <mask> (30; 286 with byte fallback).
+enum { U_S, U_PAD, U_ES, U_UNK, U_SP, U_HELLO, U_WORLD, U_HELL, U_O, U_SPA, U_B, U_AB, U_EACUTE, U_FI, U_SPX, U_X, U_E,
+       U_L, U_H, U_SPH, U_LT, U_GT, U_SPLT, U_ZHONG, U_WEN, U_ZHONGWEN, U_A, U_SPFI, U_TM, U_ONE, U_MASK };
+
+static void test_grapheme(void) {
+  // boundaries as unicode-segmentation 1.12 (Unicode 16) finds them
+  static const struct { uint32_t cp[6]; int n; const char *brk; } cases[] = {
+    {{'\r', '\n'}, 2, "10"},                           // GB3
+    {{'e', 0x301, 0x301}, 3, "100"},                   // GB9
+    {{0x1100, 0x1161, 0x11A8, 'x'}, 4, "1001"},         // GB6-8 Hangul L V T
+    {{0x1F1E6, 0x1F1E7, 0x1F1E8}, 3, "101"},            // GB12/13 regional indicator pairs
+    {{0x1F468, 0x200D, 0x1F469}, 3, "100"},             // GB11 emoji ZWJ sequence
+    {{'a', 0x200D, 0x1F469}, 3, "101"},                 // GB11 needs a pictograph before the ZWJ
+    {{0x915, 0x94D, 0x937}, 3, "100"},                  // GB9c: consonant virama consonant
+    {{0x915, 0x93C, 0x94D, 0x937}, 4, "1000"},          // GB9c with an InCB=Extend mark in between
+    {{'x', 0x94D, 0x937}, 3, "101"},                    // GB9c needs a consonant first
+    {{0x600, 'x'}, 2, "10"},                            // GB9b prepend
+    {{'a', 0x903}, 2, "10"},                            // GB9a spacing mark
+    {{0x1, 0x301}, 2, "11"},                            // GB4 control
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+    wm_gc_state st;
+    wm_gc_reset(&st);
+    char got[8] = {0};
+    for (int k = 0; k < cases[i].n; k++) got[k] = wm_gc_next(&st, cases[i].cp[k]) ? '1' : '0';
+    CHECK(strcmp(got, cases[i].brk) == 0, "grapheme case %zu: %s, want %s", i, got, cases[i].brk);
+  }
+}
+
+static void test_unigram_fixture(wm_tokenizer *tok) {
+  CHECK(wm_tokenizer_num_special(tok) == 2, "num_special");
+  EXPECT(tok, "", 512, U_S, U_ES);
+  EXPECT_LEN(tok, NULL, 0, 512, U_S, U_ES);
+  EXPECT(tok, " ", 512, U_S, U_SP, U_ES);                     // whitespace alone is the "▁" piece
+  EXPECT(tok, "  ", 512, U_S, U_SP, U_ES);                    // Replace " {2,}" -> " "
+  EXPECT(tok, "hello world", 512, U_S, U_HELLO, U_WORLD, U_ES);
+  EXPECT(tok, "hello  world", 512, U_S, U_HELLO, U_WORLD, U_ES);
+  EXPECT(tok, " hello", 512, U_S, U_HELLO, U_ES);             // starts with the replacement: nothing prepended
+  EXPECT(tok, "hello ", 512, U_S, U_HELLO, U_SP, U_ES);
+  EXPECT(tok, "hellohello", 512, U_S, U_HELLO, U_HELL, U_O, U_ES);
+  EXPECT(tok, "Hello", 512, U_S, U_SP, U_UNK, U_E, U_L, U_L, U_O, U_ES);  // no lower-casing: H is unknown
+  EXPECT(tok, "hello\tworld", 512, U_S, U_HELLO, U_WORLD, U_ES);          // charsmap: tab -> space
+  EXPECT(tok, "hello\r\nworld", 512, U_S, U_HELLO, U_WORLD, U_ES);        // CR LF is one cluster: one space
+  EXPECT(tok, "\r\n", 512, U_S, U_SP, U_ES);
+  // the charsmap replaces a whole cluster (< 6 bytes) by the value of its shortest matching prefix
+  EXPECT(tok, "e\xcc\x81", 512, U_S, U_SP, U_EACUTE, U_ES);
+  EXPECT(tok, "e\xcc\x81\xcc\x81x", 512, U_S, U_SP, U_EACUTE, U_X, U_ES);                // 2nd accent dropped
+  EXPECT(tok, "e\xcc\x81\xcc\x81\xcc\x81x", 512, U_S, U_SP, U_E, U_UNK, U_X, U_ES);     // 7 bytes: per character
+  EXPECT(tok, "\xef\xac\x81\xcc\x81", 512, U_S, U_SPFI, U_ES);                            // fi ligature + accent
+  EXPECT(tok, "\xe2\x84\xa2", 512, U_S, U_SP, U_TM, U_ES);                                // TM sign
+  EXPECT(tok, "\xe2\x91\xa0\xe2\x91\xa0", 512, U_S, U_SP, U_ONE, U_ONE, U_ES);
+  EXPECT(tok, "\xef\xbc\xa1" "b", 512, U_S, U_SP, U_AB, U_ES);                            // full-width A -> a
+  EXPECT(tok, "\x15", 512, U_S, U_ES);                                                    // removed: empty split
+  EXPECT(tok, "\x15hello", 512, U_S, U_HELLO, U_ES);
+  EXPECT(tok, "x\x15x", 512, U_S, U_SPX, U_X, U_ES);
+  EXPECT(tok, "\xe3\x80\x80hello", 512, U_S, U_HELLO, U_ES);                             // ideographic space
+  EXPECT(tok, "\xe2\x96\x81\xe2\x96\x81hello", 512, U_S, U_HELLO, U_ES);                 // U+2581 -> space
+  // Viterbi: a tie keeps the piece that starts earliest (▁ + ab, not ▁a + b)
+  EXPECT(tok, "ab", 512, U_S, U_SP, U_AB, U_ES);
+  EXPECT(tok, "a b", 512, U_S, U_SPA, U_SP, U_B, U_ES);
+  EXPECT(tok, "\xe4\xb8\xad\xe6\x96\x87\xe4\xb8\xad", 512, U_S, U_SP, U_ZHONGWEN, U_ZHONG, U_ES);
+  EXPECT(tok, "\xe4\xb8\xad\xe4\xb8\xad\xe6\x96\x87\xe6\x96\x87", 512, U_S, U_SP, U_ZHONG, U_ZHONGWEN, U_WEN, U_ES);
+  // unknown characters: consecutive ones fused into one <unk>; the "<unk>" piece fuses too
+  EXPECT(tok, "qq", 512, U_S, U_SP, U_UNK, U_ES);
+  EXPECT(tok, "q q", 512, U_S, U_SP, U_UNK, U_SP, U_UNK, U_ES);
+  EXPECT(tok, "hqqo", 512, U_S, U_SP, U_H, U_UNK, U_O, U_ES);
+  EXPECT(tok, "\xef\xbc\x9cunk\xef\xbc\x9e", 512, U_S, U_SP, U_UNK, U_ES);               // "<unk>" after the charsmap
+  EXPECT(tok, "q\xef\xbc\x9cunk\xef\xbc\x9e", 512, U_S, U_SP, U_UNK, U_ES);
+  EXPECT(tok, "\xf0\x9f\x98\x80", 512, U_S, U_SP, U_UNK, U_ES);
+  EXPECT(tok, "x\xf0\x9f\x98\x80x", 512, U_S, U_SPX, U_UNK, U_X, U_ES);
+  // added tokens split the text; each split gets its own "▁"
+  EXPECT(tok, "<unk>", 512, U_S, U_UNK, U_ES);
+  EXPECT(tok, "q<unk>q", 512, U_S, U_SP, U_UNK, U_UNK, U_SP, U_UNK, U_ES);
+  EXPECT(tok, "<s>hello</s>", 512, U_S, U_S, U_HELLO, U_ES, U_ES);
+  EXPECT(tok, "hello<mask>world", 512, U_S, U_HELLO, U_MASK, U_WORLD, U_ES);
+  EXPECT(tok, " <mask> ", 512, U_S, U_SP, U_MASK, U_SP, U_ES);
+  // invalid UTF-8 is U+FFFD (unknown here), a NUL byte is text
+  EXPECT(tok, "a\xff" "b", 512, U_S, U_SPA, U_UNK, U_B, U_ES);
+  EXPECT(tok, "\xed\xa0\x80", 512, U_S, U_SP, U_UNK, U_ES);
+  EXPECT_LEN(tok, "x\0x", 3, 512, U_S, U_SPX, U_UNK, U_X, U_ES);
+  EXPECT(tok, "x\xe0\xa5\x8d\xe0\xa4\x95", 512, U_S, U_SPX, U_UNK, U_ES);                 // x + virama + KA
+  // truncation keeps the special tokens
+  EXPECT(tok, "hello world hello world hello", 4, U_S, U_HELLO, U_WORLD, U_ES);
+  EXPECT(tok, "hello world hello world hello", 3, U_S, U_HELLO, U_ES);
+  EXPECT(tok, "hello world hello world hello", 2, U_S, U_ES);
+  EXPECT(tok, "<s><s><s>", 4, U_S, U_S, U_S, U_ES);
+  {
+    int32_t out[4];
+    CHECK(wm_tokenizer_encode(tok, "hello", 5, out, 1) == -1, "max_tokens < specials");
+  }
+}
+
+static void test_unigram_bytes(wm_tokenizer *tok) {
+  enum { B0 = 30 };  // <0x00>
+  EXPECT(tok, "qq", 512, U_S, U_SP, B0 + 'q', B0 + 'q', U_ES);
+  EXPECT(tok, "hq", 512, U_S, U_SP, U_H, B0 + 'q', U_ES);
+  EXPECT(tok, "\xf0\x9f\x98\x80", 512, U_S, U_SP, B0 + 0xF0, B0 + 0x9F, B0 + 0x98, B0 + 0x80, U_ES);
+  EXPECT(tok, "<unk>q", 512, U_S, U_UNK, U_SP, B0 + 'q', U_ES);
+  // a fused run longer than any piece goes out byte by byte as it is read
+  char q[64];
+  memset(q, 'q', 20);
+  int32_t out[64];
+  int n = wm_tokenizer_encode(tok, q, 20, out, 64);
+  int ok = n == 23 && out[0] == U_S && out[1] == U_SP && out[22] == U_ES;
+  for (int i = 2; ok && i < 22; i++) ok = out[i] == B0 + 'q';
+  CHECK(ok, "20 unknown bytes: %d ids", n);
+  n = wm_tokenizer_encode(tok, q, 20, out, 6);
+  CHECK(n == 6 && out[4] == B0 + 'q' && out[5] == U_ES, "truncated byte run: %d ids", n);
+}
+
+// Early stop and 1 MB single words through a Unigram tokenizer.
+static void test_unigram_big(wm_tokenizer *tok, int32_t sp_hello) {
+  long page = sysconf(_SC_PAGESIZE);
+  uint8_t *m = mmap(NULL, (size_t)page * 2, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (m != MAP_FAILED) {
+    for (long i = 0; i < page; i++) m[i] = "hello "[i % 6];
+    mprotect(m + page, (size_t)page, PROT_NONE);
+    int32_t out[16];
+    int n = wm_tokenizer_encode(tok, (const char *)m, 1 << 20, out, 16);  // would fault if it read past the page
+    CHECK(n == 16 && out[0] == 0 && out[1] == sp_hello && out[15] == 2, "unigram early stop: %d", n);
+    munmap(m, (size_t)page * 2);
+  }
+  size_t big = 1 << 20;
+  char *t = malloc(big);
+  static int32_t ids[1 << 20];
+  struct timespec a, b;
+  const char *units[] = {"\xe4\xb8\xad\xe6\x96\x87", "a", "ab", "q", " "};
+  for (size_t u = 0; u < sizeof units / sizeof *units; u++) {
+    size_t ul = strlen(units[u]), len = 0;
+    while (len + ul <= big) { memcpy(t + len, units[u], ul); len += ul; }
+    clock_gettime(CLOCK_MONOTONIC, &a);
+    int n = wm_tokenizer_encode(tok, t, len, ids, 512);
+    clock_gettime(CLOCK_MONOTONIC, &b);
+    double ms = (double)(b.tv_sec - a.tv_sec) * 1e3 + (double)(b.tv_nsec - a.tv_nsec) / 1e6;
+    CHECK(n >= 3 && n <= 512 && ids[0] == 0 && ids[n - 1] == 2, "1 MB of \"%s\": %d ids", units[u], n);
+    CHECK(tok->ucap <= 65536, "lattice memory given back after 1 MB of \"%s\" (%zu)", units[u], tok->ucap);
+    printf("1 MB of \"%s\", 512 tokens: %d ids, %.3f ms\n", units[u], n, ms);
+    int n2 = wm_tokenizer_encode(tok, t, len, ids, 1 << 20);  // and the whole of it
+    CHECK(n2 >= n && ids[0] == 0 && ids[n2 - 1] == 2, "1 MB of \"%s\", no limit: %d ids", units[u], n2);
+  }
+  free(t);
+}
+
 static uint64_t rng = 0x9E3779B97F4A7C15ull;
 static uint32_t rnd(void) {
   rng ^= rng << 13; rng ^= rng >> 7; rng ^= rng << 17;
@@ -237,7 +386,7 @@ static void probe(const uint8_t *blob, size_t size, int *accepted) {
   wm_tokenizer_free(tok);
 }
 
-static void test_corrupt(const uint8_t *orig, size_t size, const char *name) {
+static void test_corrupt(const uint8_t *orig, size_t size, const char *name, int header_values, int random_trials) {
   uint8_t *b = malloc(size + 64);
   int accepted = 0, trials = 0;
   char err[256];
@@ -250,14 +399,14 @@ static void test_corrupt(const uint8_t *orig, size_t size, const char *name) {
   // every header byte set to interesting values
   static const uint8_t vals[] = {0, 1, 2, 0x7f, 0x80, 0xff, 0x10, 0x40};
   for (size_t i = 0; i < 128; i++)
-    for (size_t v = 0; v < sizeof vals; v++) {
+    for (size_t v = 0; v < (size_t)header_values; v++) {
       memcpy(b, orig, size);
       b[i] = vals[v];
       probe(b, size, &accepted);
       trials++;
     }
   // random u32 writes anywhere, and random byte flips in the header and tables
-  for (int t = 0; t < 3000; t++) {
+  for (int t = 0; t < random_trials; t++) {
     memcpy(b, orig, size);
     int k = 1 + (int)(rnd() % 4);
     for (int j = 0; j < k; j++) {
@@ -295,31 +444,74 @@ static void test_random_text(wm_tokenizer *tok, const char *name) {
   }
 }
 
-int main(int argc, char **argv) {
-  if (argc < 2) { fprintf(stderr, "usage: test_tokenizer FIXTURE_BLOB [REAL_BLOB]\n"); return 2; }
-  test_unicode();
-  size_t fsize;
-  uint8_t *fblob = read_file(argv[1], &fsize);
+static wm_tokenizer *open_blob(const char *path, uint8_t **data, size_t *size) {
   char err[256];
-  wm_tokenizer *tok = wm_tokenizer_new(fblob, fsize, err, sizeof err);
-  if (!tok) { printf("FAIL: fixture blob rejected: %s\n", err); return 1; }
+  *data = read_file(path, size);
+  wm_tokenizer *tok = wm_tokenizer_new(*data, *size, err, sizeof err);
+  if (!tok) printf("FAIL: %s rejected: %s\n", path, err);
+  return tok;
+}
+
+int main(int argc, char **argv) {
+  if (argc < 4) {
+    fprintf(stderr, "usage: test_tokenizer FIXTURE_BLOB UNIGRAM_BLOB BYTES_BLOB [REAL_BLOB [XLMR_BLOB]]\n");
+    return 2;
+  }
+  test_unicode();
+  test_grapheme();
+  size_t fsize, usize, bsize;
+  uint8_t *fblob, *ublob, *bblob;
+  wm_tokenizer *tok = open_blob(argv[1], &fblob, &fsize);
+  if (!tok) return 1;
   test_fixture(tok);
   test_early_stop(tok);
   test_random_text(tok, "fixture");
   wm_tokenizer_free(tok);
-  test_corrupt(fblob, fsize, "fixture blob");
-  if (argc > 2) {
+  test_corrupt(fblob, fsize, "fixture blob", 8, 3000);
+  if (!(tok = open_blob(argv[2], &ublob, &usize))) return 1;
+  test_unigram_fixture(tok);
+  test_unigram_big(tok, U_HELLO);
+  test_random_text(tok, "unigram fixture");
+  wm_tokenizer_free(tok);
+  test_corrupt(ublob, usize, "unigram fixture blob", 8, 3000);
+  if (!(tok = open_blob(argv[3], &bblob, &bsize))) return 1;
+  test_unigram_bytes(tok);
+  test_random_text(tok, "byte-fallback fixture");
+  wm_tokenizer_free(tok);
+  test_corrupt(bblob, bsize, "byte-fallback fixture blob", 8, 1000);
+  if (argc > 4) {
     size_t rsize;
-    uint8_t *rblob = read_file(argv[2], &rsize);
-    wm_tokenizer *rt = wm_tokenizer_new(rblob, rsize, err, sizeof err);
-    if (!rt) { printf("FAIL: real blob rejected: %s\n", err); return 1; }
+    uint8_t *rblob;
+    wm_tokenizer *rt = open_blob(argv[4], &rblob, &rsize);
+    if (!rt) return 1;
     EXPECT(rt, "[CLS] hello [SEP]", 512, 101, 101, 7592, 102, 102);
-    test_random_text(rt, argv[2]);
+    test_random_text(rt, argv[4]);
     wm_tokenizer_free(rt);
-    test_corrupt(rblob, rsize, argv[2]);
+    test_corrupt(rblob, rsize, argv[4], 8, 3000);
     free(rblob);
   }
+  if (argc > 5) {  // the real XLM-R tokenizer (multilingual-e5-small)
+    size_t xsize;
+    uint8_t *xblob;
+    wm_tokenizer *xt = open_blob(argv[5], &xblob, &xsize);
+    if (!xt) return 1;
+    EXPECT(xt, "", 512, 0, 2);
+    EXPECT(xt, "A man with a hard hat is dancing.", 512, 0, 62, 332, 678, 10, 7941, 1256, 83, 123, 21896, 5, 2);
+    EXPECT(xt, "e\xcc\x81\xcc\x81x", 512, 0, 393, 425, 2);
+    EXPECT(xt, "\xef\xac\x81\xcc\x81", 512, 0, 809, 2);
+    EXPECT(xt, "\r\n", 512, 0, 6, 2);
+    EXPECT(xt, "  ", 512, 0, 6, 2);
+    EXPECT(xt, "\xe5\x9b\xaf\xe5\x8d\x8e", 512, 0, 6, 3, 7919, 2);  // unknown CJK character, then a piece
+    EXPECT(xt, "<mask>", 512, 0, 250001, 2);
+    test_unigram_big(xt, 33600);
+    test_random_text(xt, argv[5]);
+    wm_tokenizer_free(xt);
+    test_corrupt(xblob, xsize, argv[5], 2, 300);
+    free(xblob);
+  }
   free(fblob);
+  free(ublob);
+  free(bblob);
   printf("test_tokenizer: %d/%d checks passed\n", checks - failures, checks);
   return failures ? 1 : 0;
 }
