@@ -9,12 +9,13 @@ import {
 } from './io.js';
 
 const EMBED_SPEC = { pooling: ['cls', 'mean'], normalize: 'bool', 'max-tokens': 'int' };
+const KINDS = ['query', 'passage'];
 const METRICS = ['cosine', 'dot'];
 const IN_FORMATS = ['txt', 'jsonl'];
 const BATCH = 32;
 const TOKENIZE_BATCH = 256;
 
-const embedOptions = (a, signal) => ({ pooling: a.pooling, normalize: a.normalize, maxTokens: a['max-tokens'], signal });
+const embedOptions = (a, signal, kind = a.kind) => ({ kind, pooling: a.pooling, normalize: a.normalize, maxTokens: a['max-tokens'], signal });
 
 /** Library messages start with "wembed: "; the CLI prefixes its own "wembed <command>: ". */
 export const bare = (msg) => String(msg).replace(/^wembed: /, '').replace(/\s*\n\s*/g, ' ');
@@ -101,7 +102,7 @@ const fmtScore = (s) => s.toFixed(6);
 export const commands = {
   async convert(argv, ctx) {
     const a = parseArgs(argv, {
-      out: 'str', dtype: ['int8', 'f16', 'f32'], ...EMBED_SPEC, name: 'str', metric: METRICS,
+      out: 'str', dtype: ['int8', 'f16', 'f32'], ...EMBED_SPEC, name: 'str', metric: METRICS, 'query-prefix': 'str', 'passage-prefix': 'str',
     });
     if (a.help) return ctx.stdout.write(commandHelp('convert'));
     if (a._.length === 0) throw new UsageError('missing <model-dir>');
@@ -116,7 +117,7 @@ export const commands = {
     const progress = ctx.progress('convert', { unit: 'layers', quiet: a.quiet });
     const summary = await convert(dir, {
       output: a.out, dtype: a.dtype ?? 'int8', pooling: a.pooling, normalize: a.normalize, maxTokens: a['max-tokens'],
-      name: a.name, metric: a.metric,
+      name: a.name, metric: a.metric, queryPrefix: a['query-prefix'], passagePrefix: a['passage-prefix'],
       onLog(msg) {
         const m = /^layer (\d+)\/(\d+)$/.exec(msg);
         if (m) {
@@ -133,7 +134,7 @@ export const commands = {
   async embed(argv, ctx) {
     const a = parseArgs(argv, {
       model: 'str', in: 'str', out: 'str', 'in-format': IN_FORMATS, 'out-format': ['f32', 'jsonl', 'npy'], batch: 'int',
-      ...EMBED_SPEC,
+      ...EMBED_SPEC, kind: KINDS,
     });
     if (a.help) return ctx.stdout.write(commandHelp('embed'));
     noPositional(a);
@@ -211,7 +212,9 @@ export const commands = {
     let rows;
     try {
       const metric = a.metric ?? model.info.metric;
-      const [q, ...vectors] = await model.embed([query, ...candidates], embedOptions(a, ctx.signal));
+      // the model's prefixes: query for the query, passage for the candidates (e5)
+      const [q] = await model.embed([query], embedOptions(a, ctx.signal, 'query'));
+      const vectors = await model.embed(candidates, embedOptions(a, ctx.signal, 'passage'));
       const score = scorer(metric, q);
       rows = candidates.map((text, index) => ({ index, score: score(vectors[index]), text }));
     } finally {
@@ -241,11 +244,11 @@ export const commands = {
     const progress = ctx.progress('search', { total, unit: 'docs', quiet: a.quiet });
     try {
       const metric = a.metric ?? model.info.metric;
-      const [q] = await model.embed([query], embedOptions(a, ctx.signal));
+      const [q] = await model.embed([query], embedOptions(a, ctx.signal, 'query'));
       const score = scorer(metric, q);
       for await (const batch of batches(input.records(), a.batch ?? BATCH)) {
         checkAborted(ctx.signal);
-        const vectors = await model.embed(batch.map((r) => r.text), embedOptions(a, ctx.signal));
+        const vectors = await model.embed(batch.map((r) => r.text), embedOptions(a, ctx.signal, 'passage'));
         batch.forEach((rec, i) => {
           const s = score(vectors[i]);
           if (top.length === K && !(s > top[K - 1].score)) return;

@@ -16,7 +16,7 @@ const COMMON = `  -q, --quiet               no progress or summary on stderr
 
 export const HELP = {
   convert: {
-    synopsis: 'wembed convert <model-dir> -o model.wemb [--dtype int8|f16|f32] [--pooling cls|mean]\n                 [--normalize|--no-normalize] [--max-tokens N] [--name NAME] [--metric cosine|dot]',
+    synopsis: 'wembed convert <model-dir> -o model.wemb [--dtype int8|f16|f32] [--pooling cls|mean]\n                 [--normalize|--no-normalize] [--max-tokens N] [--name NAME] [--metric cosine|dot]\n                 [--query-prefix TEXT] [--passage-prefix TEXT]',
     text: `Converts a Hugging Face / sentence-transformers BERT folder (config.json, tokenizer.json, model.safetensors,
 and the sentence-transformers files that set pooling, normalization and the token limit) into one .wemb file.
 
@@ -29,13 +29,16 @@ Options:
   --max-tokens N            override the folder's token limit (at most the model's max_position_embeddings)
   --name NAME               the model's name in its metadata (default: the folder's name)
   --metric cosine|dot       the model's default score metric (default: cosine)
+  --query-prefix TEXT, --passage-prefix TEXT
+                            text the model expects before queries / passages, e.g. "query: " and "passage: "
+                            for multilingual-e5 (default: config_sentence_transformers.json "prompts")
 ${COMMON}
 
 Example:
   wembed convert ./gte-small -o gte-small.wemb`,
   },
   embed: {
-    synopsis: 'wembed embed --model M.wemb --in (texts.txt|texts.jsonl|-) --out (out.f32|out.jsonl|out.npy|-)\n               [--batch N] [--pooling cls|mean] [--normalize|--no-normalize] [--max-tokens N]',
+    synopsis: 'wembed embed --model M.wemb --in (texts.txt|texts.jsonl|-) --out (out.f32|out.jsonl|out.npy|-)\n               [--batch N] [--kind query|passage] [--pooling cls|mean] [--normalize|--no-normalize] [--max-tokens N]',
     text: `Embeds texts, one vector per text in input order, streamed in batches (memory does not grow with the input).
 
 Output (--out), by its extension or --out-format:
@@ -54,6 +57,7 @@ Options:
   --out-format f32|jsonl|npy
                             how to write --out (default: from its extension)
   --batch N                 texts per batch (default 32)
+  --kind query|passage      put the model's query or passage prefix before each text (see "wembed info")
 ${EMBED_OPTS}
 ${COMMON}
 

@@ -267,6 +267,25 @@ export async function readHfFolder(dir, opts = {}) {
     if (sb.do_lower_case === true) warnings.push(`${rel(sbFile)}: do_lower_case true (sentence-transformers lower-cases input before the tokenizer); wembed follows the tokenizer only`);
   }
 
+  // query / passage prefixes: options, else config_sentence_transformers.json "prompts" (sentence-transformers
+  // >= 3 writes them there, e.g. {"query": "query: ", "passage": "passage: "})
+  const prompts = {};
+  const stcFile = path.join(modelDir, 'config_sentence_transformers.json');
+  const stc = readJson(stcFile, { required: false });
+  if (stc !== undefined && isObject(stc.prompts)) {
+    use(rel(stcFile));
+    for (const kind of ['query', 'passage']) {
+      if (typeof stc.prompts[kind] === 'string') prompts[kind] = stc.prompts[kind];
+    }
+    const other = Object.keys(stc.prompts).filter((k) => k !== 'query' && k !== 'passage');
+    if (other.length) warnings.push(`${rel(stcFile)}: prompts ${other.map((k) => JSON.stringify(k)).join(', ')} are not used (wembed knows query and passage)`);
+  }
+  for (const [kind, opt] of [['query', 'queryPrefix'], ['passage', 'passagePrefix']]) {
+    if (opts[opt] === undefined) continue;
+    if (typeof opts[opt] !== 'string') throw new Error(`option ${opt}: expected a string, got ${JSON.stringify(opts[opt])}`);
+    prompts[kind] = opts[opt];
+  }
+
   // tokenizer: tokenizer.json, else vocab.txt (+ tokenizer_config.json, special_tokens_map.json) as
   // BertTokenizerFast builds it
   const tokFile = path.join(modelDir, 'tokenizer.json');
@@ -348,6 +367,6 @@ export async function readHfFolder(dir, opts = {}) {
   const source = path.basename(path.resolve(dir));
   return {
     dir, modelDir, name: opts.name ?? source, source, layout, hfConfig, model, pooling, normalize, maxTokens, maxTokensFrom,
-    metric, tokenizer, tokenizerJson, tokenizerFrom, files, warnings,
+    metric, prompts, tokenizer, tokenizerJson, tokenizerFrom, files, warnings,
   };
 }

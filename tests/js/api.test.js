@@ -195,3 +195,40 @@ test('dispose: later calls throw, queued calls finish, memory returns', { skip }
   const grown = (rss() - before) / 1e6;
   assert.ok(grown < 150, `RSS grew by ${grown.toFixed(0)} MB over 12 load/dispose cycles of a 35 MB model`);
 });
+
+test('query / passage prefixes: from config_sentence_transformers.json or convert options, used by embed, score, pipeline', { skip }, async () => {
+  const { makeTinyFolder } = await import('./fixtures.mjs');
+  const { convert } = await import('../../js/convert/index.js');
+  const { mkdtempSync, rmSync } = await import('node:fs');
+  const tmp = mkdtempSync(`${(await import('node:os')).tmpdir()}/wembed-prefix-`);
+  try {
+    const tokenizerJson = JSON.parse(readFileSync(`${(await import('./common.mjs')).SHARED}/models/gte-small-synth/tokenizer.json`, 'utf8'));
+    const dims = { V: Object.keys(tokenizerJson.model.vocab).length, H: 32, heads: 4, I: 64, L: 1, P: 64, T: 2 };
+    const prompts = { query: 'query: ', passage: 'passage: ', classification: 'classify: ' };
+    const { dir } = makeTinyFolder(`${tmp}/m`, { tokenizerJson, dims, maxSeqLength: 64, files: { 'config_sentence_transformers.json': JSON.stringify({ prompts }) } });
+    const s = await convert(dir, { output: `${tmp}/m.wemb` });
+    assert.ok(s.warnings.some((w) => /prompts "classification" are not used/.test(w)));
+    const model = await load(`${tmp}/m.wemb`);
+    assert.deepEqual(model.info.prefixes, { query: 'query: ', passage: 'passage: ' });
+    const [q] = await model.embed(['how are you'], { kind: 'query' });
+    assert.deepEqual(q, (await model.embed(['query: how are you']))[0]);
+    const [p] = await model.embed(['fine'], { kind: 'passage' });
+    assert.deepEqual(p, (await model.embed(['passage: fine']))[0]);
+    assert.deepEqual(await model.score('how are you', ['fine']), [cosine(q, p)]);
+    const pipe = await model.pipeline({ source_sentence: ['a'], sentences_to_compare: ['b'] });
+    assert.deepEqual(pipe.text_embedding, await model.embed(['query: a', 'query: b']), 'the pipeline uses the query prefix');
+    await assert.rejects(model.embed(['x'], { kind: 'doc' }), /kind must be 'query' or 'passage'/);
+    model.dispose();
+
+    await convert(dir, { output: `${tmp}/o.wemb`, queryPrefix: 'Q: ', passagePrefix: '' });
+    const over = await load(`${tmp}/o.wemb`);
+    assert.deepEqual(over.info.prefixes, { query: 'Q: ', passage: '' }, 'convert options override the folder');
+    over.dispose();
+    const none = await load(path);
+    assert.deepEqual(none.info.prefixes, { query: '', passage: '' });
+    assert.deepEqual(await none.embed(['x'], { kind: 'query' }), await none.embed(['x']), 'no prefix: kind changes nothing');
+    none.dispose();
+  } finally {
+    rmSync(tmp, { recursive: true, force: true });
+  }
+});

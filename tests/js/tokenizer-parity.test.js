@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { load } from '../../js/index.js';
 import { HAVE_SHARED, SHARED, readJsonl, testModel } from './common.mjs';
 
-for (const [set, model] of [['bert-uncased', 'gte-small-synth'], ['bert-zh', 'gte-small-zh-synth']]) {
+for (const [set, model] of [['bert-uncased', 'gte-small-synth'], ['bert-zh', 'gte-small-zh-synth'], ['xlmr-unigram', 'multilingual-e5-small-synth']]) {
   test(`${set}: identical ids through the wasm model`, { skip: !HAVE_SHARED && 'no ../shared' }, async () => {
     const rows = readJsonl(`${SHARED}/reference/tokenizers/${set}.jsonl`);
     const m = await load(await testModel(model, 'int8'));
