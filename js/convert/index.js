@@ -74,6 +74,7 @@ function checkTensors(store, model, configFile) {
  *   dtype        'int8' (default) | 'f16' | 'f32': linear weights and, unless embDtype says otherwise, EMB_WORD
  *   embDtype     'int8' | 'f16' | 'f32' for the word-embedding table (default: dtype)
  *   pooling      'cls' | 'mean'; normalize (bool); maxTokens; name; metric 'cosine' | 'dot': override the folder
+ *   queryPrefix, passagePrefix  text put before queries / passages (default: config_sentence_transformers.json prompts)
  *   smoothAlpha  SmoothQuant migration strength for QKV / FFN_IN input scales (default 0.5; 0 = none)
  *   actBits      run-time activation bits for int8 weights (config field 60; default 8)
  *   onLog(msg)   progress messages
@@ -91,6 +92,7 @@ export async function convert(dir, opts = {}) {
 
   const folder = await readHfFolder(dir, {
     pooling: opts.pooling, normalize: opts.normalize, maxTokens: opts.maxTokens, name: opts.name, metric: opts.metric,
+    queryPrefix: opts.queryPrefix, passagePrefix: opts.passagePrefix,
   });
   const warnings = [...folder.warnings];
   const m = folder.model;
@@ -125,6 +127,7 @@ export async function convert(dir, opts = {}) {
       normalize: folder.normalize,
       maxTokens: folder.maxTokens,
       metric: folder.metric,
+      prompts: folder.prompts,  // read by the JS API: embed({ kind }), score, pipeline
       files: relFiles,
     };
     const metaBytes = new TextEncoder().encode(JSON.stringify(metadata));
