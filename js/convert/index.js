@@ -12,7 +12,8 @@ import {
 } from '../format.js';
 import { readHfFolder } from './hf-folder.js';
 import { packLinearInt8, quantizeRowsInt8, smoothInScale, toF16 } from './quantize.js';
-import { FLOAT_DTYPES, openSafetensors } from './safetensors.js';
+import { FLOAT_DTYPES } from './safetensors.js';
+import { openWeights } from './weights.js';
 import { WembWriter } from './wemb-writer.js';
 
 export const CONVERTER = `wembed ${packageVersion()}`;
@@ -99,7 +100,7 @@ export async function convert(dir, opts = {}) {
   const configFile = path.join(folder.modelDir, 'config.json');
   onLog(`${folder.source}: bert, ${m.numLayers} layers, hidden ${m.hidden}, vocab ${m.vocabSize}; pooling ${folder.pooling}, normalize ${folder.normalize}, max_tokens ${folder.maxTokens}`);
 
-  const store = openSafetensors(folder.modelDir);
+  const store = openWeights(folder.modelDir);
   let writer = null;
   try {
     checkTensors(store, m, configFile);
