@@ -240,7 +240,12 @@ export function openSafetensors(p) {
   return new TensorStore([f], new Map([...f.tensors.keys()].map((n) => [n, f])));
 }
 
-function openSharded(indexFile) {
+/**
+ * Opens a sharded checkpoint from its index.json ({"weight_map": {tensor: shard file}}), for any file format:
+ * openShard(path) opens one shard (an object with .tensors and .close()), makeStore(files, owner) builds the store.
+ * Shard names must be plain file names beside the index; every tensor must be in the shard the map names.
+ */
+export function openShardIndex(indexFile, openShard, makeStore) {
   let index;
   try {
     index = JSON.parse(fs.readFileSync(indexFile, 'utf8'));
@@ -260,7 +265,7 @@ function openSharded(indexFile) {
       if (!shards.has(shard)) {
         const f = path.join(dir, shard);
         if (!fs.existsSync(f)) throw new Error(`${indexFile}: shard ${shard} (for "${name}") does not exist`);
-        shards.set(shard, new SafetensorsFile(f));
+        shards.set(shard, openShard(f));
       }
       const src = shards.get(shard);
       if (!src.tensors.has(name)) throw new Error(`${indexFile}: weight_map puts "${name}" in ${shard}, which has no such tensor`);
@@ -270,5 +275,10 @@ function openSharded(indexFile) {
     for (const s of shards.values()) s.close();
     throw e;
   }
-  return new TensorStore([...shards.values()], owner);
+  if (!owner.size) throw new Error(`${indexFile}: the weight_map is empty`);
+  return makeStore([...shards.values()], owner);
+}
+
+function openSharded(indexFile) {
+  return openShardIndex(indexFile, (f) => new SafetensorsFile(f), (files, owner) => new TensorStore(files, owner));
 }

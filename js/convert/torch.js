@@ -9,7 +9,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { f16Table } from './quantize.js';
-import { DTYPE_BYTES, FLOAT_DTYPES, TensorStore } from './safetensors.js';
+import { DTYPE_BYTES, FLOAT_DTYPES, TensorStore, openShardIndex } from './safetensors.js';
 import { PickleGlobal, unpickle } from './pickle.js';
 import { ZipFile } from './zip.js';
 
@@ -343,35 +343,5 @@ export function openTorchCheckpoint(p) {
 }
 
 function openSharded(indexFile) {
-  let index;
-  try {
-    index = JSON.parse(fs.readFileSync(indexFile, 'utf8'));
-  } catch (e) {
-    throw new Error(`${indexFile}: not valid JSON (${e.message})`);
-  }
-  const map = index?.weight_map;
-  if (!map || typeof map !== 'object' || Array.isArray(map)) throw new Error(`${indexFile}: no "weight_map" object`);
-  const dir = path.dirname(indexFile);
-  const shards = new Map();
-  const owner = new Map();
-  try {
-    for (const [name, shard] of Object.entries(map)) {
-      if (typeof shard !== 'string' || shard !== path.basename(shard) || shard === '..' || shard === '.') {
-        throw new Error(`${indexFile}: weight_map["${name}"] = ${JSON.stringify(shard)} is not a file name in ${dir}`);
-      }
-      if (!shards.has(shard)) {
-        const f = path.join(dir, shard);
-        if (!fs.existsSync(f)) throw new Error(`${indexFile}: shard ${shard} (for "${name}") does not exist`);
-        shards.set(shard, new TorchFile(f));
-      }
-      const src = shards.get(shard);
-      if (!src.tensors.has(name)) throw new Error(`${indexFile}: weight_map puts "${name}" in ${shard}, which has no such tensor`);
-      owner.set(name, src);
-    }
-  } catch (e) {
-    for (const s of shards.values()) s.close();
-    throw e;
-  }
-  if (!owner.size) throw new Error(`${indexFile}: the weight_map is empty`);
-  return new TorchTensorStore([...shards.values()], owner);
+  return openShardIndex(indexFile, (f) => new TorchFile(f), (files, owner) => new TorchTensorStore(files, owner));
 }
