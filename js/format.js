@@ -25,8 +25,10 @@ export const LINEAR_NAMES = Object.freeze(['QKV', 'ATTN_OUT', 'FFN_IN', 'FFN_OUT
 /** Parts of a linear. */
 export const PART = Object.freeze({ WEIGHT: 0, SCALE: 1, BIAS: 2, IN_SCALE: 3 });
 export const PART_NAMES = Object.freeze(['weight', 'scale', 'bias', 'in_scale']);
-export const DTYPE = Object.freeze({ F32: 0, F16: 1, INT8: 2 });
-export const DTYPE_NAMES = Object.freeze(['f32', 'f16', 'int8']);
+export const DTYPE = Object.freeze({ F32: 0, F16: 1, INT8: 2, Q4: 3 }); // Q4: the word-embedding table only
+export const DTYPE_NAMES = Object.freeze(['f32', 'f16', 'int8', 'q4']);
+/** q4 word embeddings: values per {f32 scale, f32 min} group along H. */
+export const Q4_GROUP = 32;
 export const POOLING = Object.freeze({ CLS: 1, MEAN: 2 });
 export const POOLING_NAMES = Object.freeze({ 1: 'cls', 2: 'mean' });
 export const METRIC = Object.freeze({ COSINE: 1, DOT: 2 });
@@ -241,7 +243,7 @@ function checkConfig(c) {
   range('typeVocabSize', 1, 16);
   if (!(Number.isFinite(c.layerNormEps) && c.layerNormEps > 0)) bad(`layerNormEps ${c.layerNormEps} (expected finite and > 0)`);
   range('weightDtype', 0, 2);
-  range('embDtype', 0, 2);
+  range('embDtype', 0, 3);
   if (c.pooling !== POOLING.CLS && c.pooling !== POOLING.MEAN) bad(`pooling ${c.pooling} (expected 1 = CLS or 2 = mean)`);
   range('normalize', 0, 1);
   range('maxTokens', 2, c.maxPositions);
@@ -294,8 +296,13 @@ export function expectedSections(c, { metadata = true } = {}) {
   add(KIND.CONFIG, 0, CONFIG_SIZE);
   if (metadata) add(KIND.METADATA, 0, null);
   add(KIND.TOKENIZER, 0, null);
-  add(KIND.EMB_WORD, 0, c.vocabSize * H * DTYPE_BYTES[c.embDtype]);
-  if (c.embDtype === DTYPE.INT8) add(KIND.EMB_WORD_SCALE, 0, f32(c.vocabSize));
+  if (c.embDtype === DTYPE.Q4) {
+    add(KIND.EMB_WORD, 0, c.vocabSize * Math.ceil(H / 2));
+    add(KIND.EMB_WORD_SCALE, 0, f32(c.vocabSize * Math.ceil(H / Q4_GROUP) * 2));
+  } else {
+    add(KIND.EMB_WORD, 0, c.vocabSize * H * DTYPE_BYTES[c.embDtype]);
+    if (c.embDtype === DTYPE.INT8) add(KIND.EMB_WORD_SCALE, 0, f32(c.vocabSize));
+  }
   add(KIND.EMB_POS, 0, f32(c.maxPositions * H));
   add(KIND.EMB_TYPE, 0, f32(c.typeVocabSize * H));
   add(KIND.EMB_LN_GAMMA, 0, f32(H));

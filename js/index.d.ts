@@ -36,7 +36,7 @@ export interface ModelInfo {
   readonly normalize: boolean;
   readonly metric: 'cosine' | 'dot';
   readonly dtype: 'int8' | 'f16' | 'f32';
-  readonly embedding_dtype: 'int8' | 'f16' | 'f32';
+  readonly embedding_dtype: 'int8' | 'q4' | 'f16' | 'f32';
   readonly activation_bits: number;
   /** Size of the .wemb file in bytes. */
   readonly size: number;

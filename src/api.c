@@ -106,7 +106,7 @@ int wm_dim(const wm_model *m) { return m && m->state == READY ? (int)m->bert.cfg
 const char *wm_info(wm_model *m) {
     if (!ready(m)) return "{}";
     const wm_config *c = &m->bert.cfg;
-    static const char *dtypes[] = {"f32", "f16", "int8"};
+    static const char *dtypes[] = {"f32", "f16", "int8", "q4"};
     snprintf(m->info, sizeof m->info,
              "{\"dim\":%u,\"hidden\":%u,\"layers\":%u,\"heads\":%u,\"intermediate\":%u,\"vocab\":%u,\"max_positions\":%u,"
              "\"max_tokens\":%u,\"pooling\":\"%s\",\"normalize\":%s,\"metric\":\"%s\",\"dtype\":\"%s\",\"embedding_dtype\":\"%s\","

@@ -102,7 +102,8 @@ const fmtScore = (s) => s.toFixed(6);
 export const commands = {
   async convert(argv, ctx) {
     const a = parseArgs(argv, {
-      out: 'str', dtype: ['int8', 'f16', 'f32'], ...EMBED_SPEC, name: 'str', metric: METRICS, 'query-prefix': 'str', 'passage-prefix': 'str',
+      out: 'str', dtype: ['int8', 'f16', 'f32'], 'emb-dtype': ['int8', 'q4', 'f16', 'f32'], ...EMBED_SPEC, name: 'str', metric: METRICS,
+      'query-prefix': 'str', 'passage-prefix': 'str',
     });
     if (a.help) return ctx.stdout.write(commandHelp('convert'));
     if (a._.length === 0) throw new UsageError('missing <model-dir>');
@@ -116,7 +117,7 @@ export const commands = {
     const { convert } = await import('../convert/index.js');
     const progress = ctx.progress('convert', { unit: 'layers', quiet: a.quiet });
     const summary = await convert(dir, {
-      output: a.out, dtype: a.dtype ?? 'int8', pooling: a.pooling, normalize: a.normalize, maxTokens: a['max-tokens'],
+      output: a.out, dtype: a.dtype ?? 'int8', embDtype: a['emb-dtype'], pooling: a.pooling, normalize: a.normalize, maxTokens: a['max-tokens'],
       name: a.name, metric: a.metric, queryPrefix: a['query-prefix'], passagePrefix: a['passage-prefix'],
       onLog(msg) {
         const m = /^layer (\d+)\/(\d+)$/.exec(msg);

@@ -16,13 +16,16 @@ const COMMON = `  -q, --quiet               no progress or summary on stderr
 
 export const HELP = {
   convert: {
-    synopsis: 'wembed convert <model-dir> -o model.wemb [--dtype int8|f16|f32] [--pooling cls|mean]\n                 [--normalize|--no-normalize] [--max-tokens N] [--name NAME] [--metric cosine|dot]\n                 [--query-prefix TEXT] [--passage-prefix TEXT]',
+    synopsis: 'wembed convert <model-dir> -o model.wemb [--dtype int8|f16|f32] [--emb-dtype int8|q4|f16|f32] [--pooling cls|mean]\n                 [--normalize|--no-normalize] [--max-tokens N] [--name NAME] [--metric cosine|dot]\n                 [--query-prefix TEXT] [--passage-prefix TEXT]',
     text: `Converts a Hugging Face / sentence-transformers BERT folder (config.json, tokenizer.json, model.safetensors,
 and the sentence-transformers files that set pooling, normalization and the token limit) into one .wemb file.
 
 Options:
   -o, --out FILE            the .wemb to write (required; written whole or not at all)
   --dtype int8|f16|f32      weights: int8 (default; per-channel int8, the fast path), f16 or f32 (reference path)
+  --emb-dtype int8|q4|f16|f32
+                            the word-embedding table (default: as --dtype); q4 = 4 bits per value with a scale and
+                            minimum per 32 values: a smaller file, measurably less exact (docs/architecture.md)
   --pooling cls|mean        override the folder's pooling
   --normalize, --no-normalize
                             override the folder's normalization

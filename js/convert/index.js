@@ -11,7 +11,7 @@ import {
   linearKind, parseConfig, sectionName,
 } from '../format.js';
 import { readHfFolder } from './hf-folder.js';
-import { packLinearInt8, quantizeRowsInt8, smoothInScale, toF16 } from './quantize.js';
+import { packLinearInt8, quantizeRowsInt8, quantizeRowsQ4, smoothInScale, toF16 } from './quantize.js';
 import { FLOAT_DTYPES } from './safetensors.js';
 import { openWeights } from './weights.js';
 import { WembWriter } from './wemb-writer.js';
@@ -27,6 +27,7 @@ function packageVersion() {
 }
 
 const DTYPES = { f32: DTYPE.F32, f16: DTYPE.F16, int8: DTYPE.INT8 };
+const EMB_DTYPES = { ...DTYPES, q4: DTYPE.Q4 }; // q4: the word-embedding table only
 
 /** Every tensor the encoder needs, with the shape config.json implies: [[name, shape]] (names without prefix). */
 export function requiredTensors(m) {
@@ -73,7 +74,7 @@ function checkTensors(store, model, configFile) {
  * Options:
  *   output       path of the .wemb to write (required)
  *   dtype        'int8' (default) | 'f16' | 'f32': linear weights and, unless embDtype says otherwise, EMB_WORD
- *   embDtype     'int8' | 'f16' | 'f32' for the word-embedding table (default: dtype)
+ *   embDtype     'int8' | 'q4' | 'f16' | 'f32' for the word-embedding table (default: dtype)
  *   pooling      'cls' | 'mean'; normalize (bool); maxTokens; name; metric 'cosine' | 'dot': override the folder
  *   queryPrefix, passagePrefix  text put before queries / passages (default: config_sentence_transformers.json prompts)
  *   smoothAlpha  SmoothQuant migration strength for QKV / FFN_IN input scales (default 0.5; 0 = none)
@@ -87,7 +88,7 @@ export async function convert(dir, opts = {}) {
   if (!output || typeof output !== 'string') throw new Error('convert: the output option (path of the .wemb to write) is required');
   if (!(dtype in DTYPES)) throw new Error(`convert: dtype ${JSON.stringify(dtype)} (expected int8, f16 or f32)`);
   const embDtype = opts.embDtype ?? dtype;
-  if (!(embDtype in DTYPES)) throw new Error(`convert: embDtype ${JSON.stringify(embDtype)} (expected int8, f16 or f32)`);
+  if (!(embDtype in EMB_DTYPES)) throw new Error(`convert: embDtype ${JSON.stringify(embDtype)} (expected int8, q4, f16 or f32)`);
   const actBits = dtype === 'int8' ? (opts.actBits ?? 8) : 0;
   if (typeof smoothAlpha !== 'number' || !(smoothAlpha >= 0 && smoothAlpha <= 1)) throw new Error(`convert: smoothAlpha ${smoothAlpha} (expected 0..1)`);
 
@@ -109,7 +110,7 @@ export async function convert(dir, opts = {}) {
 
     const config = {
       ...m,
-      weightDtype: DTYPES[dtype], embDtype: DTYPES[embDtype],
+      weightDtype: DTYPES[dtype], embDtype: EMB_DTYPES[embDtype],
       pooling: folder.pooling === 'cls' ? POOLING.CLS : POOLING.MEAN, normalize: folder.normalize ? 1 : 0,
       maxTokens: folder.maxTokens, metric: folder.metric === 'dot' ? METRIC.DOT : METRIC.COSINE,
       activation: ACTIVATION.GELU_ERF, actBits,
@@ -162,6 +163,10 @@ export async function convert(dir, opts = {}) {
     const word = get('embeddings.word_embeddings.weight');
     if (embDtype === 'int8') {
       const { q, scale } = quantizeRowsInt8(word, m.vocabSize, m.hidden);
+      add(KIND.EMB_WORD, 0, q);
+      add(KIND.EMB_WORD_SCALE, 0, scale);
+    } else if (embDtype === 'q4') {
+      const { q, scale } = quantizeRowsQ4(word, m.vocabSize, m.hidden);
       add(KIND.EMB_WORD, 0, q);
       add(KIND.EMB_WORD_SCALE, 0, scale);
     } else add(KIND.EMB_WORD, 0, embDtype === 'f16' ? toF16(word) : word);
@@ -230,7 +235,8 @@ export async function convert(dir, opts = {}) {
 }
 
 function describeQuantization(dtype, embDtype, alpha, actBits) {
-  const emb = { f32: 'f32', f16: 'f16 (round to nearest even)', int8: 'int8, symmetric per row (round half away from zero) + f32 row scales' }[embDtype];
+  const emb = { f32: 'f32', f16: 'f16 (round to nearest even)', int8: 'int8, symmetric per row (round half away from zero) + f32 row scales',
+    q4: 'q4, unsigned 4-bit per group of 32 along H with f32 scale and min (value = q * scale + min)' }[embDtype];
   if (dtype !== 'int8') return { linears: dtype === 'f16' ? 'f16 (round to nearest even)' : 'f32 (none)', word_embeddings: emb };
   return {
     linears: 'int8, symmetric per output channel after dividing input channel k by in_scale[k] (round half away from zero, |q| <= 127), 4x8 packed panels; all-zero rows have scale 0',

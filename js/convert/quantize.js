@@ -137,6 +137,60 @@ export function quantizeRowsInt8(E, rows, cols, { qmax = 127 } = {}) {
   return { q, scale };
 }
 
+/**
+ * 4-bit rows (the q4 word-embedding table, docs/format.md): each row of `cols` values is cut into groups of
+ * `group` (32; the last one may be shorter); per group lo = min, hi = max, scale = fround((hi - lo) / 15),
+ * min = fround(lo), q = clamp(round_half_away((v - min) / scale), 0, 15) (a constant group: scale 0, q 0).
+ * Packing: row r starts at byte r * ceil(cols / 2); element c is in byte c >> 1, low nibble for even c.
+ * Returns { q: Uint8Array(rows * ceil(cols/2)), scale: Float32Array(rows * ceil(cols/group) * 2) ({scale, min} pairs)}.
+ */
+export function quantizeRowsQ4(E, rows, cols, { group = 32 } = {}) {
+  if (E.length !== rows * cols) throw new Error(`quantizeRowsQ4: ${E.length} values, expected rows*cols = ${rows}*${cols}`);
+  const rowBytes = Math.ceil(cols / 2), groups = Math.ceil(cols / group);
+  const q = new Uint8Array(rows * rowBytes);
+  const scale = new Float32Array(rows * groups * 2);
+  for (let r = 0; r < rows; r++) {
+    const base = r * cols, qb = r * rowBytes;
+    for (let g = 0; g < groups; g++) {
+      const c0 = g * group, c1 = Math.min(cols, c0 + group);
+      let lo = Infinity, hi = -Infinity;
+      for (let c = c0; c < c1; c++) {
+        const v = E[base + c];
+        if (!Number.isFinite(v)) throw new Error(`quantizeRowsQ4: row ${r} has a non-finite value`);
+        if (v < lo) lo = v;
+        if (v > hi) hi = v;
+      }
+      const mn = Math.fround(lo), s = Math.fround((hi - mn) / 15);
+      const si = (r * groups + g) * 2;
+      scale[si] = s;
+      scale[si + 1] = mn;
+      if (!(s > 0)) continue; // constant group: every value is min (q = 0)
+      const inv = 1 / s;
+      for (let c = c0; c < c1; c++) {
+        let v = Math.floor((E[base + c] - mn) * inv + 0.5); // >= 0: round half away from zero
+        if (v > 15) v = 15;
+        else if (v < 0) v = 0;
+        q[qb + (c >> 1)] |= v << ((c & 1) * 4);
+      }
+    }
+  }
+  return { q, scale };
+}
+
+/** Inverse of quantizeRowsQ4, in the f32 arithmetic the C encoder uses: fround(fround(q * scale) + min). */
+export function dequantizeRowsQ4(q, scale, rows, cols, { group = 32 } = {}) {
+  const rowBytes = Math.ceil(cols / 2), groups = Math.ceil(cols / group);
+  const out = new Float32Array(rows * cols);
+  for (let r = 0; r < rows; r++) {
+    for (let c = 0; c < cols; c++) {
+      const si = (r * groups + Math.floor(c / group)) * 2;
+      const v = (q[r * rowBytes + (c >> 1)] >> ((c & 1) * 4)) & 15;
+      out[r * cols + c] = Math.fround(Math.fround(v * scale[si]) + scale[si + 1]);
+    }
+  }
+  return out;
+}
+
 // --- IEEE binary16 ----------------------------------------------------------------------------------------------
 /**
  * Float32Array -> Uint16Array of IEEE binary16 bits, round to nearest even; overflow -> ±inf, subnormals exact,

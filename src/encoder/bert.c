@@ -125,6 +125,18 @@ static void embed_tokens(wm_bert *b, const int32_t *ids, const int32_t *lens, in
                 for (int i = 0; i < H; i++) x[i] = wm_f16_to_f32(w[i]) + pos[i] + b->type_emb[i];
                 break;
             }
+            case WM_DTYPE_Q4: {
+                // two 4-bit values per byte, element 2i in the low nibble; value = q * scale + min per group
+                const uint8_t *w = (const uint8_t *)b->word_emb + id * (size_t)((H + 1) / 2);
+                const float *sm = b->word_scale + id * (size_t)(2 * ((H + WM_Q4_GROUP - 1) / WM_Q4_GROUP));
+                for (int i = 0; i < H; i++) {
+                    const float *g = sm + 2 * (i / WM_Q4_GROUP);
+                    float v = (float)((w[i >> 1] >> ((i & 1) * 4)) & 15) * g[0];
+                    v += g[1];  // separate statements: never contracted into an FMA, so JS reproduces it exactly
+                    x[i] = v + pos[i] + b->type_emb[i];
+                }
+                break;
+            }
             default: {
                 const int8_t *w = (const int8_t *)b->word_emb + id * H;
                 float sc = b->word_scale[id];

@@ -25,7 +25,7 @@ typedef struct wm_layer {
 typedef struct wm_bert {
     wm_config cfg;
     const void *word_emb;        // [V][H] f32 | f16 | int8 rows
-    const float *word_scale;     // int8: [V]
+    const float *word_scale;     // int8: [V]; q4: [V][ceil(H/32)][2] {scale, min}
     const float *pos_emb;        // [P][H]
     const float *type_emb;       // [T][H]; every token has type 0 (single sequences)
     const float *emb_ln_gamma, *emb_ln_beta;  // [H]

@@ -196,7 +196,7 @@ static int parse_config(wm_file *f, char *err, size_t cap) {
     CHECK(c->type_vocab >= 1 && c->type_vocab <= 16, "type_vocab_size %u", (unsigned)c->type_vocab);
     CHECK(isfinite(c->eps) && c->eps > 0, "layer_norm_eps %g", (double)c->eps);
     CHECK(c->weight_dtype <= WM_DTYPE_INT8, "weight dtype %u", (unsigned)c->weight_dtype);
-    CHECK(c->emb_dtype <= WM_DTYPE_INT8, "embedding dtype %u", (unsigned)c->emb_dtype);
+    CHECK(c->emb_dtype <= WM_DTYPE_Q4, "embedding dtype %u", (unsigned)c->emb_dtype);
     CHECK(c->pooling == WM_POOL_CLS || c->pooling == WM_POOL_MEAN, "pooling %u", (unsigned)c->pooling);
     CHECK(c->normalize <= 1, "normalize %u", (unsigned)c->normalize);
     CHECK(c->max_tokens >= 2 && c->max_tokens <= c->max_positions, "max_tokens %u (max_positions %u)", (unsigned)c->max_tokens, (unsigned)c->max_positions);
@@ -232,13 +232,18 @@ int wm_file_finish(wm_file *f, char *err, size_t cap) {
     if (!wm_file_find(f, WM_SEC_TOKENIZER, 0)) return fail(err, cap, "invalid .wemb: no TOKENIZER section");
     uint32_t expected = 3 - !wm_file_find(f, WM_SEC_METADATA, 0);
     int q = c->weight_dtype == WM_DTYPE_INT8;
-    if (expect(f, WM_SEC_EMB_WORD, 0, (uint64_t)c->vocab * H * dtype_size(c->emb_dtype), err, cap)) return -1;
-    if (c->emb_dtype == WM_DTYPE_INT8 && expect(f, WM_SEC_EMB_WORD_SCALE, 0, (uint64_t)c->vocab * 4, err, cap)) return -1;
+    // q4: ceil(H/2) bytes per row (two values per byte), scales {f32 scale, f32 min} per group of WM_Q4_GROUP
+    int eq = c->emb_dtype == WM_DTYPE_INT8 || c->emb_dtype == WM_DTYPE_Q4;
+    uint64_t groups = (H + WM_Q4_GROUP - 1) / WM_Q4_GROUP;
+    uint64_t word_size = c->emb_dtype == WM_DTYPE_Q4 ? (uint64_t)c->vocab * ((H + 1) / 2) : (uint64_t)c->vocab * H * dtype_size(c->emb_dtype);
+    uint64_t scale_size = c->emb_dtype == WM_DTYPE_Q4 ? (uint64_t)c->vocab * groups * 8 : (uint64_t)c->vocab * 4;
+    if (expect(f, WM_SEC_EMB_WORD, 0, word_size, err, cap)) return -1;
+    if (eq && expect(f, WM_SEC_EMB_WORD_SCALE, 0, scale_size, err, cap)) return -1;
     if (expect(f, WM_SEC_EMB_POS, 0, (uint64_t)c->max_positions * H * 4, err, cap) ||
         expect(f, WM_SEC_EMB_TYPE, 0, (uint64_t)c->type_vocab * H * 4, err, cap) || expect(f, WM_SEC_EMB_LN_GAMMA, 0, H * 4, err, cap) ||
         expect(f, WM_SEC_EMB_LN_BETA, 0, H * 4, err, cap))
         return -1;
-    expected += 5 + (c->emb_dtype == WM_DTYPE_INT8);
+    expected += 5 + eq;
     const uint64_t dims[4][2] = {{3 * H, H}, {H, H}, {I, H}, {H, I}};  // N, K per linear
     for (uint32_t l = 0; l < c->layers; l++) {
         for (uint32_t j = 0; j < 4; j++) {
@@ -259,7 +264,7 @@ int wm_file_finish(wm_file *f, char *err, size_t cap) {
             int extra = (per_layer(s->kind) && s->index >= c->layers) ||
                         (!q && s->kind >= WM_SEC_LINEAR && s->kind < WM_SEC_LINEAR + 16 &&
                          ((s->kind - WM_SEC_LINEAR) % 4 == WM_PART_SCALE || (s->kind - WM_SEC_LINEAR) % 4 == WM_PART_IN_SCALE)) ||
-                        (s->kind == WM_SEC_EMB_WORD_SCALE && c->emb_dtype != WM_DTYPE_INT8);
+                        (s->kind == WM_SEC_EMB_WORD_SCALE && !eq);
             if (extra) return fail(err, cap, "invalid .wemb: unexpected section %s[%u] for this config", wm_section_name(s->kind), (unsigned)s->index);
         }
         return fail(err, cap, "invalid .wemb: %u sections, the config implies %u", (unsigned)f->n_sections, (unsigned)expected);

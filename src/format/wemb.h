@@ -15,7 +15,9 @@ enum {
 };
 enum { WM_LIN_QKV = 0, WM_LIN_ATTN_OUT = 1, WM_LIN_FFN_IN = 2, WM_LIN_FFN_OUT = 3 };
 enum { WM_PART_WEIGHT = 0, WM_PART_SCALE = 1, WM_PART_BIAS = 2, WM_PART_IN_SCALE = 3 };
-enum { WM_DTYPE_F32 = 0, WM_DTYPE_F16 = 1, WM_DTYPE_INT8 = 2 };
+enum { WM_DTYPE_F32 = 0, WM_DTYPE_F16 = 1, WM_DTYPE_INT8 = 2, WM_DTYPE_Q4 = 3 /* EMB_WORD only */ };
+// q4 word embeddings: 4-bit unsigned, one {f32 scale, f32 min} per group of WM_Q4_GROUP values along H (docs/format.md).
+#define WM_Q4_GROUP 32
 enum { WM_POOL_CLS = 1, WM_POOL_MEAN = 2 };
 enum { WM_METRIC_COSINE = 1, WM_METRIC_DOT = 2 };
 
