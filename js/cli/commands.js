@@ -99,6 +99,36 @@ export function oneLine(text, max = Infinity) {
 
 const fmtScore = (s) => s.toFixed(6);
 
+// The shape of embed and tokenize: texts from --in, in batches, through the model into --out, with progress;
+// the output is committed only when every batch succeeded. start(model, sink) returns { batch(texts), finish() }.
+async function streamTexts(a, ctx, name, batchSize, start) {
+  const input = await openInput(a.in, a, ctx);
+  const total = a.quiet || ctx.quiet ? null : await countLines(a.in);
+  const model = await loadModel(a.model, ctx);
+  checkMaxTokens(a, model);
+  try {
+    const sink = await openSink(a.out, ctx);
+    const progress = ctx.progress(name, { total, quiet: a.quiet, toStdout: a.out === '-' });
+    try {
+      const step = await start(model, sink);
+      for await (const batch of batches(input.records(), batchSize)) {
+        checkAborted(ctx.signal);
+        await step.batch(batch.map((r) => r.text));
+        progress.add(batch.length);
+      }
+      const summary = await step.finish();
+      await sink.commit();
+      progress.finish(summary);
+    } catch (e) {
+      progress.clear();
+      await sink.abort();
+      throw e;
+    }
+  } finally {
+    model.dispose();
+  }
+}
+
 export const commands = {
   async convert(argv, ctx) {
     const a = parseArgs(argv, {
@@ -143,32 +173,13 @@ export const commands = {
     const format = a['out-format'] ?? (a.out === '-' ? 'jsonl' : outputFormatOf(a.out));
     if (!format) throw new UsageError(`cannot tell the output format of ${a.out}: name it .f32, .jsonl or .npy, or give --out-format`);
     if (format === 'npy' && a.out === '-') throw new UsageError('npy output needs a file, not stdout (its header holds the row count); use --out-format f32 or jsonl for stdout');
-    const input = await openInput(a.in, a, ctx);
-    const total = a.quiet || ctx.quiet ? null : await countLines(a.in);
-    const model = await loadModel(a.model, ctx);
-    checkMaxTokens(a, model);
-    try {
-      const sink = await openSink(a.out, ctx);
-      const progress = ctx.progress('embed', { total, quiet: a.quiet, toStdout: a.out === '-' });
-      try {
-        const writer = await embeddingWriter(sink, format, model.dim);
-        for await (const batch of batches(input.records(), a.batch ?? BATCH)) {
-          checkAborted(ctx.signal);
-          const vectors = await model.embed(batch.map((r) => r.text), embedOptions(a, ctx.signal));
-          await writer.rows(vectors);
-          progress.add(batch.length);
-        }
-        const n = await writer.finish();
-        await sink.commit();
-        progress.finish(` → ${sink.name} (${n} × ${model.dim} ${format})`);
-      } catch (e) {
-        progress.clear();
-        await sink.abort();
-        throw e;
-      }
-    } finally {
-      model.dispose();
-    }
+    await streamTexts(a, ctx, 'embed', a.batch ?? BATCH, async (model, sink) => {
+      const writer = await embeddingWriter(sink, format, model.dim);
+      return {
+        batch: async (texts) => writer.rows(await model.embed(texts, embedOptions(a, ctx.signal))),
+        finish: async () => ` → ${sink.name} (${await writer.finish()} × ${model.dim} ${format})`,
+      };
+    });
   },
 
   async tokenize(argv, ctx) {
@@ -176,30 +187,10 @@ export const commands = {
     if (a.help) return ctx.stdout.write(commandHelp('tokenize'));
     noPositional(a);
     requireOptions(a, 'model', 'in', 'out');
-    const input = await openInput(a.in, a, ctx);
-    const total = a.quiet || ctx.quiet ? null : await countLines(a.in);
-    const model = await loadModel(a.model, ctx);
-    checkMaxTokens(a, model);
-    try {
-      const sink = await openSink(a.out, ctx);
-      const progress = ctx.progress('tokenize', { total, quiet: a.quiet, toStdout: a.out === '-' });
-      try {
-        for await (const batch of batches(input.records(), TOKENIZE_BATCH)) {
-          checkAborted(ctx.signal);
-          const out = batch.map((r) => `{"ids":[${model.tokenize(r.text, { maxTokens: a['max-tokens'] }).join(',')}]}\n`);
-          await sink.write(out.join(''));
-          progress.add(batch.length);
-        }
-        await sink.commit();
-        progress.finish(` → ${sink.name}`);
-      } catch (e) {
-        progress.clear();
-        await sink.abort();
-        throw e;
-      }
-    } finally {
-      model.dispose();
-    }
+    await streamTexts(a, ctx, 'tokenize', TOKENIZE_BATCH, async (model, sink) => ({
+      batch: (texts) => sink.write(texts.map((t) => `{"ids":[${model.tokenize(t, { maxTokens: a['max-tokens'] }).join(',')}]}\n`).join('')),
+      finish: async () => ` → ${sink.name}`,
+    }));
   },
 
   async score(argv, ctx) {
