@@ -265,6 +265,19 @@ function addedTokensOf(list, preTokenizer) {
   });
 }
 
+// Both blob layouts end their string pool with the added tokens (entries of id, offset, length, flags) and keep
+// the template's special ids in one table. Writes both; returns the string-pool position after the added tokens.
+function writeAddedAndTemplate(out, u32, { added, addedOffset, tmpl, templateOffset, stringsOffset, p }) {
+  added.forEach((a, i) => {
+    out.set(a.bytes, stringsOffset + p);
+    const o = addedOffset + i * 16;
+    u32(o, a.id); u32(o + 4, p); u32(o + 8, a.bytes.length); u32(o + 12, a.flags);
+    p += a.bytes.length;
+  });
+  [...tmpl.prefix, ...tmpl.suffix].forEach((id, i) => u32(templateOffset + i * 4, id));
+  return p;
+}
+
 /**
  * Builds the tokenizer blob from a parsed tokenizer.json. Throws an Error naming anything unsupported.
  * @param {object} json
@@ -343,13 +356,7 @@ export function tokenizerSectionFromJson(json) {
     p += b.length;
     if (b.length > maxTokenBytes) maxTokenBytes = b.length;
   }
-  added.forEach((a, i) => {
-    out.set(a.bytes, stringsOffset + p);
-    const o = addedOffset + i * 16;
-    u32(o, a.id); u32(o + 4, p); u32(o + 8, a.bytes.length); u32(o + 12, a.flags);
-    p += a.bytes.length;
-  });
-  [...tmpl.prefix, ...tmpl.suffix].forEach((id, i) => u32(templateOffset + i * 4, id));
+  p = writeAddedAndTemplate(out, u32, { added, addedOffset, tmpl, templateOffset, stringsOffset, p });
 
   // hash slots: (fnv >>> 24) << 24 | (id + 1), linear probing from fnv & mask
   const mask = nSlots - 1;
@@ -462,14 +469,7 @@ function unigramBlob(m, norm, preTok, tmpl, added) {
   const out = new Uint8Array(total);
   const dv = new DataView(out.buffer);
   const u32 = (off, v) => dv.setUint32(off, v >>> 0, true);
-  let p = 0;
-  added.forEach((a, i) => {
-    out.set(a.bytes, stringsOffset + p);
-    const o = addedOffset + i * 16;
-    u32(o, a.id); u32(o + 4, p); u32(o + 8, a.bytes.length); u32(o + 12, a.flags);
-    p += a.bytes.length;
-  });
-  [...tmpl.prefix, ...tmpl.suffix].forEach((id, i) => u32(templateOffset + i * 4, id));
+  writeAddedAndTemplate(out, u32, { added, addedOffset, tmpl, templateOffset, stringsOffset, p: 0 });
   new Uint32Array(out.buffer, nodesOffset, uni.nodes.length).set(uni.nodes); // little-endian hosts (node)
   out.set(uni.labels, labelsOffset);
   for (let i = 0; i < uni.vocabCount; i++) dv.setFloat64(scoresOffset + i * 8, uni.scores[i], true);
