@@ -10,6 +10,7 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
 import { ROOT, startServer } from './server.mjs';
+import { parseRanges } from './ranges.js';
 import { HAVE_SHARED, SHARED, testModel } from '../js/common.mjs';
 import { load } from '../../js/index.js';
 import { KIND, isPerLayer, parseTable, sectionName } from '../../js/format.js';
@@ -28,16 +29,6 @@ const skip = !HAVE_SHARED ? `${SHARED} is absent`
   : !existsSync(`${ROOT}dist/wembed.wasm`) ? 'dist/wembed.wasm is absent (make wasm)'
   : false;
 if (skip) process.stderr.write(`\n*** SKIPPING the browser proof: ${skip} ***\n\n`);
-
-function parseRanges(spec, n) {  // as in page.js
-  if (spec === 'all') return Array.from({ length: n }, (_, i) => i);
-  const out = [];
-  for (const part of spec.split(',').filter(Boolean)) {
-    const [a, b = a] = part.split('-').map(Number);
-    for (let i = a; i <= Math.min(b, n - 1); i++) out.push(i);
-  }
-  return out;
-}
 
 /** Rejects after ms (so that a hung page still reaches the finally blocks that close the browser and server). */
 function deadline(promise, ms, what) {

@@ -2,6 +2,7 @@
 // renders a small "top match" table, and leaves everything the test compares in `window.proof` (a promise).
 // Works opened by hand too (node tests/browser/server.mjs, then /tests/browser/page.html).
 import { load } from '/js/index.js';
+import { parseRanges } from '/tests/browser/ranges.js';
 
 const params = new URLSearchParams(location.search);
 const opt = {
@@ -14,17 +15,6 @@ const opt = {
 
 const $ = (id) => document.getElementById(id);
 const status = (text) => { $('status').firstChild.textContent = `${text} `; };
-
-/** "0-2,7" → [0, 1, 2, 7]; "all" → [0, n). */
-export function parseRanges(spec, n) {
-  if (spec === 'all') return Array.from({ length: n }, (_, i) => i);
-  const out = [];
-  for (const part of spec.split(',').filter(Boolean)) {
-    const [a, b = a] = part.split('-').map(Number);
-    for (let i = a; i <= Math.min(b, n - 1); i++) out.push(i);
-  }
-  return out;
-}
 
 function fact(name, value) {
   const dt = document.createElement('dt'), dd = document.createElement('dd');
