@@ -38,6 +38,8 @@ export interface ModelInfo {
   readonly dtype: 'int8' | 'f16' | 'f32';
   readonly embedding_dtype: 'int8' | 'q4' | 'f16' | 'f32';
   readonly activation_bits: number;
+  /** int8 weights: inputs per scale group along K (0: one scale per output channel). */
+  readonly quant_group: number;
   /** Size of the .wemb file in bytes. */
   readonly size: number;
   readonly special_tokens: number;

@@ -22,7 +22,8 @@ and the sentence-transformers files that set pooling, normalization and the toke
 
 Options:
   -o, --out FILE            the .wemb to write (required; written whole or not at all)
-  --dtype int8|f16|f32      weights: int8 (default; per-channel int8, the fast path), f16 or f32 (reference path)
+  --dtype int8|f16|f32      weights: int8 (default; scales per channel and group of 128 inputs, the fast path),
+                            f16 or f32 (reference path)
   --emb-dtype int8|q4|f16|f32
                             the word-embedding table (default: as --dtype); q4 = 4 bits per value with a scale and
                             minimum per 32 values: a smaller file, measurably less exact (docs/architecture.md)

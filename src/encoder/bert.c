@@ -24,6 +24,7 @@ static const void *section(const wm_file *f, uint32_t kind, uint32_t index) {
 static void bind_linear(wm_linear *L, const wm_file *f, uint32_t layer, int j, int N, int K) {
     uint32_t base = WM_SEC_LINEAR + 4 * (uint32_t)j;
     L->N = N, L->K = K, L->Kp = wm_round_up(K, WM_GEMM_KB);
+    L->G = f->config.quant_group ? (int)f->config.quant_group : L->Kp;
     L->dtype = f->config.weight_dtype;
     L->w = section(f, base + WM_PART_WEIGHT, layer);
     L->bias = section(f, base + WM_PART_BIAS, layer);
@@ -64,8 +65,9 @@ int wm_bert_init(wm_bert *b, const wm_file *f, char *err, size_t cap) {
     // Rows per pass: at least one full-length sequence; short texts are packed up to this many tokens.
     int R = P > 512 ? P : 512;
     size_t kp = (size_t)wm_round_up(I > H ? I : H, WM_GEMM_KB);
+    size_t groups = c->quant_group ? (kp + c->quant_group - 1) / c->quant_group : 1;  // most per row, any linear
     size_t sizes[] = {(size_t)R * H * 4, (size_t)R * H * 4, (size_t)R * 3 * H * 4, (size_t)R * H * 4, (size_t)R * I * 4,
-                      (size_t)R * kp * 2, (size_t)R * 4,     (size_t)P * P * 4,     (size_t)P * dh * 4, (size_t)P * dh * 4};
+                      (size_t)R * kp * 2, (size_t)R * groups * 4,     (size_t)P * P * 4,     (size_t)P * dh * 4, (size_t)P * dh * 4};
     size_t total = 0;
     for (size_t i = 0; i < sizeof sizes / sizeof *sizes; i++) total += (sizes[i] + 63) / 64 * 64;
     b->arena = aligned_alloc(64, total);
@@ -96,11 +98,11 @@ static void linear(wm_bert *b, const wm_linear *L, int M, const float *x, int ld
     default: {
         int qmax = (1 << (b->cfg.act_bits - 1)) - 1;
         if (b->cfg.act_bits <= 8) {
-            wm_quantize_rows_i8(M, L->K, x, ldx, L->in_scale, qmax, b->xq, b->row_scale);
-            wm_gemm_i8(M, L->N, L->Kp, b->xq, b->row_scale, L->w, L->w_scale, L->bias, y, ldy);
+            wm_quantize_rows_i8(M, L->K, L->G, x, ldx, L->in_scale, qmax, b->xq, b->row_scale);
+            wm_gemm_i8(M, L->N, L->Kp, L->G, b->xq, b->row_scale, L->w, L->w_scale, L->bias, y, ldy);
         } else {
-            wm_quantize_rows_i16(M, L->K, x, ldx, L->in_scale, qmax, b->xq, b->row_scale);
-            wm_gemm_i16i8(M, L->N, L->Kp, b->xq, b->row_scale, L->w, L->w_scale, L->bias, y, ldy);
+            wm_quantize_rows_i16(M, L->K, L->G, x, ldx, L->in_scale, qmax, b->xq, b->row_scale);
+            wm_gemm_i16i8(M, L->N, L->Kp, L->G, b->xq, b->row_scale, L->w, L->w_scale, L->bias, y, ldy);
         }
     }
     }

@@ -29,6 +29,7 @@ typedef struct wm_config {
     uint32_t vocab, hidden, layers, heads, intermediate, max_positions, type_vocab;
     float eps;
     uint32_t weight_dtype, emb_dtype, pooling, normalize, max_tokens, metric, activation, act_bits;
+    uint32_t quant_group;  // int8: inputs per scale group along K (multiple of 8); 0 = one group per row
 } wm_config;
 
 typedef struct wm_section {
