@@ -42,7 +42,7 @@ Example:
   wembed convert ./gte-small -o gte-small.wemb`,
   },
   embed: {
-    synopsis: 'wembed embed --model M.wemb --in (texts.txt|texts.jsonl|-) --out (out.f32|out.jsonl|out.npy|-)\n               [--batch N] [--kind query|passage] [--pooling cls|mean] [--normalize|--no-normalize] [--max-tokens N]',
+    synopsis: 'wembed embed --model M.wemb --in (texts.txt|texts.jsonl|-) --out (out.f32|out.jsonl|out.npy|-)\n               [--batch N] [--threads N] [--kind query|passage] [--pooling cls|mean] [--normalize|--no-normalize]\n               [--max-tokens N]',
     text: `Embeds texts, one vector per text in input order, streamed in batches (memory does not grow with the input).
 
 Output (--out), by its extension or --out-format:
@@ -60,7 +60,9 @@ Options:
   --in-format txt|jsonl     how to read --in (default: from its name or first line)
   --out-format f32|jsonl|npy
                             how to write --out (default: from its extension)
-  --batch N                 texts per batch (default 32)
+  --batch N                 texts per batch (default 32 per thread)
+  --threads N               embed on N threads (this one + N-1 worker threads, each with its own copy of the
+                            model: N times the memory); default 1
   --kind query|passage      put the model's query or passage prefix before each text (see "wembed info")
 ${EMBED_OPTS}
 ${COMMON}

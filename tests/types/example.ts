@@ -15,7 +15,9 @@ async function main(): Promise<void> {
   const out: PipelineOutput = await model.pipeline({ source_sentence: ['q'], sentences_to_compare: ['a', 'b'] });
   const fromBytes = await load(new Uint8Array(0));
   const fromResponse = await load(await fetch('https://example.com/model.wemb'));
-  console.log(rows.length, one.length, scores, ids, out.scores, model.dim, fromBytes.dim, fromResponse.dim);
+  const threaded = await load('model.wemb', { threads: 2 });
+  const threads: number = threaded.info.threads, group: number = info.quant_group;
+  console.log(rows.length, one.length, scores, ids, out.scores, model.dim, fromBytes.dim, fromResponse.dim, threads, group);
   // @ts-expect-error embed takes strings
   await model.embed([1, 2]);
   // @ts-expect-error pooling is 'cls' | 'mean'
