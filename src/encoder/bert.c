@@ -151,7 +151,8 @@ static void embed_tokens(wm_bert *b, const int32_t *ids, const int32_t *lens, in
 }
 
 // Multi-head self-attention of one sequence (rows r0 .. r0+len-1 of qkv) into ctx; no mask: no padding.
-static void attend(wm_bert *b, int r0, int len) {
+// Only the first nq query rows are computed (len, or 1 when only the CLS row is needed any further).
+static void attend(wm_bert *b, int r0, int len, int nq) {
     const int H = (int)b->cfg.hidden, nh = (int)b->cfg.heads, dh = H / nh, ld = 3 * H;
     const float scale = 1.0f / sqrtf((float)dh);
     for (int h = 0; h < nh; h++) {
@@ -162,11 +163,12 @@ static void attend(wm_bert *b, int r0, int len) {
                 b->kh[j * dh + d] = k[(size_t)j * ld + d];
                 b->vt[(size_t)d * len + j] = v[(size_t)j * ld + d];
             }
-            for (int d = 0; d < dh; d++) q[(size_t)j * ld + d] *= scale;
         }
-        wm_gemm_f32(len, len, dh, q, ld, b->kh, NULL, b->scores, len);
-        wm_softmax(len, len, b->scores, len);
-        wm_gemm_f32(len, dh, len, b->scores, len, b->vt, NULL, b->ctx + (size_t)r0 * H + h * dh, H);
+        for (int j = 0; j < nq; j++)
+            for (int d = 0; d < dh; d++) q[(size_t)j * ld + d] *= scale;
+        wm_gemm_f32(nq, len, dh, q, ld, b->kh, NULL, b->scores, len);
+        wm_softmax(nq, len, b->scores, len);
+        wm_gemm_f32(nq, dh, len, b->scores, len, b->vt, NULL, b->ctx + (size_t)r0 * H + h * dh, H);
     }
 }
 
@@ -199,8 +201,19 @@ void wm_bert_forward(wm_bert *b, const int32_t *ids, const int32_t *lens, int n,
     embed_tokens(b, ids, lens, n);
     for (uint32_t l = 0; l < b->cfg.layers; l++) {
         const wm_layer *L = &b->layers[l];
+        // CLS pooling reads one row per sequence: after the last layer's keys and values, only the first row of
+        // each sequence goes on (moved to row s), which skips most of that layer. Every op is per row, so the
+        // vectors are bit-identical to computing all rows.
+        const int cls_only = pooling == WM_POOL_CLS && l + 1 == b->cfg.layers;
         linear(b, &L->qkv, M, b->x, H, b->qkv, 3 * H);
-        for (int s = 0, r0 = 0; s < n; r0 += lens[s++]) attend(b, r0, lens[s]);
+        for (int s = 0, r0 = 0; s < n; r0 += lens[s++]) attend(b, r0, lens[s], cls_only ? 1 : lens[s]);
+        if (cls_only) {
+            for (int s = 0, r0 = 0; s < n; r0 += lens[s++]) {  // r0 >= s: rows move down, never onto unread ones
+                memmove(b->ctx + (size_t)s * H, b->ctx + (size_t)r0 * H, (size_t)H * sizeof(float));
+                memmove(b->x + (size_t)s * H, b->x + (size_t)r0 * H, (size_t)H * sizeof(float));
+            }
+            M = n;
+        }
         linear(b, &L->attn_out, M, b->ctx, H, b->tmp, H);
         wm_layernorm(M, H, b->tmp, H, b->x, H, L->attn_ln_gamma, L->attn_ln_beta, b->cfg.eps);
         float *t = b->x;  // the LayerNorm output is the new hidden state
@@ -211,5 +224,8 @@ void wm_bert_forward(wm_bert *b, const int32_t *ids, const int32_t *lens, int n,
         wm_layernorm(M, H, b->tmp, H, b->x, H, L->out_ln_gamma, L->out_ln_beta, b->cfg.eps);
         t = b->x, b->x = b->tmp, b->tmp = t;
     }
-    for (int s = 0, r0 = 0; s < n; r0 += lens[s++]) pool(b, r0, lens[s], pooling, normalize, out + (size_t)s * H);
+    if (pooling == WM_POOL_CLS)
+        for (int s = 0; s < n; s++) pool(b, s, 1, pooling, normalize, out + (size_t)s * H);
+    else
+        for (int s = 0, r0 = 0; s < n; r0 += lens[s++]) pool(b, r0, lens[s], pooling, normalize, out + (size_t)s * H);
 }

@@ -105,6 +105,8 @@ test('embed: shapes, options, single string, progress and cancellation', { skip 
   assert.ok(Math.abs(cosine(raw[0], rows[0]) - 1) < 1e-6 && Math.abs(norm(raw[0]) - 1) > 1e-3);
   const cls = await model.embed(TEXTS, { pooling: 'cls' });
   assert.notDeepEqual(cls[0], rows[0]);
+  // CLS pooling skips all but the first row of each sequence in the last layer (rows move within the batch)
+  for (let i = 0; i < TEXTS.length; i++) assert.deepEqual(cls[i], await model.embed(TEXTS[i], { pooling: 'cls' }), `cls text ${i}: batch = alone`);
   const short = await model.embed(['one two three four five six'], { maxTokens: 4 });
   assert.deepEqual(short[0], (await model.embed(['one two']))[0], 'maxTokens 4 keeps [CLS] one two [SEP]');
 
