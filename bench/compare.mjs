@@ -20,9 +20,9 @@
 import { spawnSync } from 'node:child_process';
 import * as fsSync from 'node:fs';
 import { readFileSync, writeFileSync } from 'node:fs';
-import { cpus, loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
+import { machine } from './machine.mjs';
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
 const SHARED = process.env.WEMBED_SHARED ?? `${ROOT}../shared/`;
@@ -186,26 +186,11 @@ async function worker(threads) {
 }
 
 // ---------------------------------------------------------------------------------------------------------------
-function machine() {
-  const cpuinfo = readFileSync('/proc/cpuinfo', 'utf8');
-  // other busy processes (lifetime %CPU > 20, not this benchmark): the 2 cores are shared with them
-  const top = (spawnSync('ps', ['-eo', 'pid,pcpu,etime,args', '--sort=-pcpu'], { encoding: 'utf8' }).stdout ?? '').split('\n').slice(1)
-    .map((l) => l.trim().split(/\s+/)).filter((c) => c.length > 3 && +c[1] > 20 && +c[0] !== process.pid && !c.slice(3).join(' ').includes('compare.mjs'))
-    .map((c) => `${c.slice(3).join(' ').slice(0, 60)} (${c[1]}% CPU, up ${c[2]})`);
-  return {
-    cpu: /model name\s*:\s*(.*)/.exec(cpuinfo)?.[1] ?? cpus()[0]?.model,
-    cores: cpus().length,
-    flags_simd: ['avx2', 'avx512f', 'avx512_vnni', 'avx_vnni'].filter((f) => new RegExp(`\\b${f}\\b`).test(cpuinfo)),
-    node: process.version, v8: process.versions.v8,
-    loadavg: loadavg().map((x) => +x.toFixed(2)),
-    top_processes: top,
-  };
-}
 const sizeOf = (p) => { const b = readFileSync(p); return { file: p.replace(ROOT, ''), raw: b.length, gzip: gzipSync(b, { level: 9 }).length }; };
 const f = (x, d = 2) => x.toFixed(d);
 
 async function main() {
-  const before = machine();
+  const before = machine(/compare\.mjs/);
   const command = `node bench/compare.mjs ${args.join(' ')}`.trim();
   process.stderr.write(`machine: ${before.cpu}, ${before.cores} cores, node ${before.node}, load average ${before.loadavg.join(' ')}\n`);
   const workers = [];
@@ -215,7 +200,7 @@ async function main() {
     if (r.status !== 0) throw new Error(`worker (${t} threads) failed with status ${r.status}`);
     workers.push(JSON.parse(r.stdout.trim().split('\n').pop()));
   }
-  const after = machine();
+  const after = machine(/compare\.mjs/);
   const sizes = {
     wembed: { wasm: sizeOf(WASM), js: ['js/index.js', 'js/core.js', 'js/sources.js', 'js/crc32.js'].map((p) => sizeOf(ROOT + p)) },
     ort: { wasm: sizeOf(ORT_DIST + ORT_WASM), js: [sizeOf(`${ORT_DIST}ort-wasm-simd-threaded.mjs`), sizeOf(`${ORT_DIST}ort.wasm.min.mjs`)] },
