@@ -32,10 +32,6 @@ static void bind_linear(wm_linear *L, const wm_file *f, uint32_t layer, int j, i
     L->in_scale = section(f, base + WM_PART_IN_SCALE, layer);
 }
 
-// Integer attention (attend_int): 12-bit operands, scales per group of 128 along the summed dimension.
-#define WM_ATTN_QMAX 2047
-#define WM_ATTN_GROUP 128
-
 static float *carve(char **p, size_t bytes) {
     float *r = (float *)*p;
     *p += (bytes + 63) / 64 * 64;
@@ -70,11 +66,8 @@ int wm_bert_init(wm_bert *b, const wm_file *f, char *err, size_t cap) {
     int R = P > 512 ? P : 512;
     size_t kp = (size_t)wm_round_up(I > H ? I : H, WM_GEMM_KB);
     size_t groups = c->quant_group ? (kp + c->quant_group - 1) / c->quant_group : 1;  // most per row, any linear
-    size_t pp = (size_t)wm_round_up(P, WM_GEMM_KB), dp = (size_t)wm_round_up(dh, WM_GEMM_KB), ap = pp > dp ? pp : dp;
-    size_t pg = (pp + WM_ATTN_GROUP - 1) / WM_ATTN_GROUP, dg = (dp + WM_ATTN_GROUP - 1) / WM_ATTN_GROUP, ag = pg > dg ? pg : dg;
     size_t sizes[] = {(size_t)R * H * 4, (size_t)R * H * 4, (size_t)R * 3 * H * 4, (size_t)R * H * 4, (size_t)R * I * 4,
-                      (size_t)R * kp * 2, (size_t)R * groups * 4,     (size_t)P * P * 4,     (size_t)P * dh * 4, (size_t)P * dh * 4,
-                      pp * ap * 2, pp * dp * 2, dp * pp * 2, pp * ag * 4, pp * dg * 4, dp * pg * 4};
+                      (size_t)R * kp * 2, (size_t)R * groups * 4,     (size_t)P * P * 4,     (size_t)P * dh * 4, (size_t)P * dh * 4};
     size_t total = 0;
     for (size_t i = 0; i < sizeof sizes / sizeof *sizes; i++) total += (sizes[i] + 63) / 64 * 64;
     b->arena = aligned_alloc(64, total);
@@ -87,8 +80,6 @@ int wm_bert_init(wm_bert *b, const wm_file *f, char *err, size_t cap) {
     b->x = carve(&p, sizes[0]), b->tmp = carve(&p, sizes[1]), b->qkv = carve(&p, sizes[2]), b->ctx = carve(&p, sizes[3]);
     b->ffn = carve(&p, sizes[4]), b->xq = carve(&p, sizes[5]), b->row_scale = carve(&p, sizes[6]);
     b->scores = carve(&p, sizes[7]), b->kh = carve(&p, sizes[8]), b->vt = carve(&p, sizes[9]);
-    b->aq = (int16_t *)carve(&p, sizes[10]), b->kq = (int16_t *)carve(&p, sizes[11]), b->vq = (int16_t *)carve(&p, sizes[12]);
-    b->aq_scale = carve(&p, sizes[13]), b->kq_scale = carve(&p, sizes[14]), b->vq_scale = carve(&p, sizes[15]);
     return 0;
 }
 
@@ -181,29 +172,6 @@ static void attend(wm_bert *b, int r0, int len, int nq) {
     }
 }
 
-// The same with integer products (int8 files): queries, keys, probabilities and values quantized to 12 bits per
-// row and group of WM_ATTN_GROUP (int16, exact int32 sums: 128 * 2047^2 < 2^31), products by wm_gemm_i16i16.
-// Scores and softmax stay f32. Why 12 bits and not 8: the attention products are activation x activation, with no
-// weight error to hide behind; at 12 bits they add ~1e-5 to the cosine error (docs/architecture.md).
-static void attend_int(wm_bert *b, int r0, int len, int nq) {
-    const int H = (int)b->cfg.hidden, nh = (int)b->cfg.heads, dh = H / nh, ld = 3 * H;
-    const int dp = wm_round_up(dh, WM_GEMM_KB), lp = wm_round_up(len, WM_GEMM_KB);
-    const float scale = 1.0f / sqrtf((float)dh);
-    for (int h = 0; h < nh; h++) {
-        float *q = b->qkv + (size_t)r0 * ld + h * dh;
-        const float *k = q + H, *v = q + 2 * H;
-        for (int j = 0; j < nq; j++)
-            for (int d = 0; d < dh; d++) q[(size_t)j * ld + d] *= scale;
-        wm_quantize_rows_i16(nq, dh, WM_ATTN_GROUP, q, ld, NULL, WM_ATTN_QMAX, b->aq, b->aq_scale);
-        wm_pack_rows_i16(len, dh, WM_ATTN_GROUP, k, ld, 1, WM_ATTN_QMAX, b->kq, b->kq_scale);  // keys: n = token
-        wm_gemm_i16i16(nq, len, dp, WM_ATTN_GROUP, b->aq, b->aq_scale, b->kq, b->kq_scale, NULL, b->scores, len);
-        wm_softmax(nq, len, b->scores, len);
-        wm_quantize_rows_i16(nq, len, WM_ATTN_GROUP, b->scores, len, NULL, WM_ATTN_QMAX, b->aq, b->aq_scale);
-        wm_pack_rows_i16(dh, len, WM_ATTN_GROUP, v, 1, ld, WM_ATTN_QMAX, b->vq, b->vq_scale);  // values^T: n = dim
-        wm_gemm_i16i16(nq, dh, lp, WM_ATTN_GROUP, b->aq, b->aq_scale, b->vq, b->vq_scale, NULL, b->ctx + (size_t)r0 * H + h * dh, H);
-    }
-}
-
 static void pool(const wm_bert *b, int r0, int len, int pooling, int normalize, float *out) {
     const int H = (int)b->cfg.hidden;
     const float *x = b->x + (size_t)r0 * H;
@@ -238,10 +206,7 @@ void wm_bert_forward(wm_bert *b, const int32_t *ids, const int32_t *lens, int n,
         // vectors are bit-identical to computing all rows.
         const int cls_only = pooling == WM_POOL_CLS && l + 1 == b->cfg.layers;
         linear(b, &L->qkv, M, b->x, H, b->qkv, 3 * H);
-        for (int s = 0, r0 = 0; s < n; r0 += lens[s++]) {
-            if (b->cfg.weight_dtype == WM_DTYPE_INT8) attend_int(b, r0, lens[s], cls_only ? 1 : lens[s]);
-            else attend(b, r0, lens[s], cls_only ? 1 : lens[s]);
-        }
+        for (int s = 0, r0 = 0; s < n; r0 += lens[s++]) attend(b, r0, lens[s], cls_only ? 1 : lens[s]);
         if (cls_only) {
             for (int s = 0, r0 = 0; s < n; r0 += lens[s++]) {  // r0 >= s: rows move down, never onto unread ones
                 memmove(b->ctx + (size_t)s * H, b->ctx + (size_t)r0 * H, (size_t)H * sizeof(float));

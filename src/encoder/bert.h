@@ -43,10 +43,7 @@ typedef struct wm_bert {
     void *xq;                    // [max_rows][max(Hp, Ip)] int8 or int16 quantized activations
     float *row_scale;            // [max_rows][groups] per token and group of the quantized activations
     float *scores;               // [P][P] one head's attention probabilities
-    float *kh, *vt;              // [P][dh] one head's keys; [dh][P] its values, transposed (float attention)
-    // integer attention (int8 files): one head's queries or probabilities, keys and values^T as int16
-    int16_t *aq, *kq, *vq;       // [P][round8(max(P, dh))]; packed [round4(P)][round8(dh)]; packed [round4(dh)][round8(P)]
-    float *aq_scale, *kq_scale, *vq_scale;  // their per row (and group) scales
+    float *kh, *vt;              // [P][dh] one head's keys; [dh][P] its values, transposed
 } wm_bert;
 
 // Points the model at the verified file's sections and allocates the arena. 0, or -1 with err.

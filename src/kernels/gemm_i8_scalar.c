@@ -1,4 +1,4 @@
-// Integer GEMM (int8 or int16 weights), portable C: the reference for gemm_i8_simd128.c.
+// int8-weight GEMM, portable C: the reference for gemm_i8_simd128.c.
 // y[m][n] = sum_g (row_scale[m][g] * w_scale[n][g]) * (float)acc_g [+ bias[n]], acc_g = sum_{k in group g}
 // xq[m][k] * W[n][k] exact in int32. The f32 epilogue is evaluated in exactly this order (groups in order,
 // starting from 0, bias last) in every variant, so all variants give bit-identical y.
@@ -6,27 +6,26 @@
 
 // --- one 4-channel panel, one row, one group of blocks ----------------------------------------------------------
 // Packed panel: per block of 8 inputs, 4 runs of 8 int8 (one per channel) -> W[c][8b + j] at b*32 + c*8 + j.
-#define WM_GEMM_I8_GROUP(NAME, XT, WT)                                                                         \
-  static void NAME(int kb0, int kb1, const XT *x, const WT *panel, int32_t acc[4]) {                          \
+#define WM_GEMM_I8_GROUP(NAME, XT)                                                                             \
+  static void NAME(int kb0, int kb1, const XT *x, const int8_t *panel, int32_t acc[4]) {                      \
     acc[0] = acc[1] = acc[2] = acc[3] = 0;                                                                     \
     for (int b = kb0; b < kb1; b++) {                                                                          \
-      const WT *wb = panel + b * (WM_GEMM_NR * WM_GEMM_KB);                                                    \
+      const int8_t *wb = panel + b * (WM_GEMM_NR * WM_GEMM_KB);                                                \
       const XT *xb = x + b * WM_GEMM_KB;                                                                       \
       for (int c = 0; c < WM_GEMM_NR; c++)                                                                     \
         for (int j = 0; j < WM_GEMM_KB; j++) acc[c] += (int32_t)xb[j] * wb[c * WM_GEMM_KB + j];                \
     }                                                                                                          \
   }
-WM_GEMM_I8_GROUP(panel_group_i8, int8_t, int8_t)
-WM_GEMM_I8_GROUP(panel_group_i16, int16_t, int8_t)
-WM_GEMM_I8_GROUP(panel_group_i16i16, int16_t, int16_t)
+WM_GEMM_I8_GROUP(panel_group_i8, int8_t)
+WM_GEMM_I8_GROUP(panel_group_i16, int16_t)
 
 // --- public entry points ------------------------------------------------------------------------------------------
-#define WM_GEMM_I8_SCALAR(NAME, XT, WT, GROUP)                                                                    \
-  void NAME(int M, int N, int Kp, int G, const XT *xq, const float *row_scale, const WT *w,                      \
+#define WM_GEMM_I8_SCALAR(NAME, XT, GROUP)                                                                        \
+  void NAME(int M, int N, int Kp, int G, const XT *xq, const float *row_scale, const int8_t *w,                  \
             const float *w_scale, const float *bias, float *y, int ldy) {                                         \
     int ng = wm_groups(Kp, G), gb = G / WM_GEMM_KB, nb = Kp / WM_GEMM_KB;                                         \
     for (int n0 = 0; n0 < N; n0 += WM_GEMM_NR) {                                                                  \
-      const WT *panel = w + (size_t)n0 * Kp; /* panel n0/4 starts at (n0/4) * Kp*4 = n0 * Kp */                   \
+      const int8_t *panel = w + (size_t)n0 * Kp; /* panel n0/4 starts at (n0/4) * Kp*4 = n0 * Kp */               \
       const float *ws = w_scale + (size_t)n0 * ng; /* its scales: [ng][4] at (n0/4) * ng*4 */                     \
       for (int m = 0; m < M; m++) {                                                                               \
         const float *rs = row_scale + (size_t)m * ng;                                                             \
@@ -41,6 +40,5 @@ WM_GEMM_I8_GROUP(panel_group_i16i16, int16_t, int16_t)
       }                                                                                                           \
     }                                                                                                             \
   }
-WM_GEMM_I8_SCALAR(wm_gemm_i8_scalar, int8_t, int8_t, panel_group_i8)
-WM_GEMM_I8_SCALAR(wm_gemm_i16i8_scalar, int16_t, int8_t, panel_group_i16)
-WM_GEMM_I8_SCALAR(wm_gemm_i16i16_scalar, int16_t, int16_t, panel_group_i16i16)
+WM_GEMM_I8_SCALAR(wm_gemm_i8_scalar, int8_t, panel_group_i8)
+WM_GEMM_I8_SCALAR(wm_gemm_i16i8_scalar, int16_t, panel_group_i16)

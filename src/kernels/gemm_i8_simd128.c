@@ -1,5 +1,5 @@
-// Integer GEMM, wasm SIMD128: int8 weights (the linears) or int16 ones (attention, where both operands are
-// activations). Same results as gemm_i8_scalar.c, bit for bit (exact int32 sums, same f32 epilogue order).
+// int8-weight GEMM, wasm SIMD128. Same results as gemm_i8_scalar.c, bit for bit (exact int32 sums, same f32
+// epilogue order).
 //
 // Micro-kernel: MR rows of xq x one packed panel of 4 output channels, over all of Kp. Per block of 8 inputs:
 //   weights  2 x 16-byte loads (8 inputs of channels 0,1 | 2,3), sign-extended to 4 x i16x8, shared by MR rows
@@ -46,7 +46,7 @@ WM_INLINE v128_t load_x8(const void *x, int x16) {
 // --- micro-kernel: rows m..m+mr-1 of x (stride Kp elements) x one panel -> y ------------------------------------
 // mr is a compile-time constant at every call (always_inline), so acc[][] lives in registers. Per group of G
 // inputs the int32 sums are reduced, converted and scaled into one f32x4 per row (the scalar epilogue's order).
-WM_INLINE void panel_rows(int mr, int x16, int w16, int Kp, int G, int ng, const void *x, const void *panel,
+WM_INLINE void panel_rows(int mr, int x16, int Kp, int G, int ng, const void *x, const int8_t *panel,
                           const float *rs, const float *ws, v128_t bias, int has_bias, float *y, int ldy,
                           int nvalid) {
   v128_t out[8];  // mr <= 8 rows used; unused ones are optimized away
@@ -59,16 +59,9 @@ WM_INLINE void panel_rows(int mr, int x16, int w16, int Kp, int G, int ng, const
       for (int c = 0; c < 4; c++) acc[r][c] = wasm_i32x4_splat(0);
 #pragma clang loop unroll_count(2)  // halves the per-iteration overhead (counter, V8's loop stack check)
     for (int k = k0; k < k1; k += 8) {
-      v128_t w0, w1, w2, w3;
-      if (w16) {  // int16 weights: 4 runs of 8, one per channel, loaded as they are
-        const int16_t *p = (const int16_t *)panel + k * 4;
-        w0 = wasm_v128_load(p), w1 = wasm_v128_load(p + 8), w2 = wasm_v128_load(p + 16), w3 = wasm_v128_load(p + 24);
-      } else {
-        const int8_t *p = (const int8_t *)panel + k * 4;
-        v128_t w01 = wasm_v128_load(p), w23 = wasm_v128_load(p + 16);
-        w0 = wasm_i16x8_extend_low_i8x16(w01), w1 = wasm_i16x8_extend_high_i8x16(w01);
-        w2 = wasm_i16x8_extend_low_i8x16(w23), w3 = wasm_i16x8_extend_high_i8x16(w23);
-      }
+      v128_t w01 = wasm_v128_load(panel + k * 4), w23 = wasm_v128_load(panel + k * 4 + 16);
+      v128_t w0 = wasm_i16x8_extend_low_i8x16(w01), w1 = wasm_i16x8_extend_high_i8x16(w01);
+      v128_t w2 = wasm_i16x8_extend_low_i8x16(w23), w3 = wasm_i16x8_extend_high_i8x16(w23);
       for (int r = 0; r < mr; r++) {
         v128_t xv = load_x8((const char *)x + ((size_t)r * Kp + k) * esz, x16);
         acc[r][0] = wasm_i32x4_add(acc[r][0], wasm_i32x4_dot_i16x8(xv, w0));
@@ -98,11 +91,11 @@ WM_INLINE void panel_rows(int mr, int x16, int w16, int Kp, int G, int ng, const
 }
 
 // --- driver: panel by panel (the 4*Kp panel bytes stay in L1 while all rows stream past) --------------------------
-WM_INLINE void gemm(int x16, int w16, int M, int N, int Kp, int G, const void *xq, const float *row_scale,
-                    const void *w, const float *w_scale, const float *bias, float *y, int ldy) {
+WM_INLINE void gemm(int x16, int M, int N, int Kp, int G, const void *xq, const float *row_scale, const int8_t *w,
+                    const float *w_scale, const float *bias, float *y, int ldy) {
   const int esz = x16 ? 2 : 1, ng = wm_groups(Kp, G);
   for (int n0 = 0; n0 < N; n0 += 4) {
-    const void *panel = (const char *)w + (size_t)n0 * Kp * (w16 ? 2 : 1);
+    const int8_t *panel = w + (size_t)n0 * Kp;
     const float *ws = w_scale + (size_t)n0 * ng;  // the panel's [ng][4] scales
     int nvalid = N - n0 < 4 ? N - n0 : 4;
     v128_t bv = wasm_f32x4_splat(0.0f);
@@ -115,7 +108,7 @@ WM_INLINE void gemm(int x16, int w16, int M, int N, int Kp, int G, const void *x
     }
     int m = 0;
 #define WM_ROWS(MR) \
-  panel_rows(MR, x16, w16, Kp, G, ng, (const char *)xq + (size_t)m * Kp * esz, panel, row_scale + (size_t)m * ng, ws, bv, bias != 0, y + (size_t)m * ldy + n0, ldy, nvalid)
+  panel_rows(MR, x16, Kp, G, ng, (const char *)xq + (size_t)m * Kp * esz, panel, row_scale + (size_t)m * ng, ws, bv, bias != 0, y + (size_t)m * ldy + n0, ldy, nvalid)
     for (; m + WM_GEMM_I8_MR <= M; m += WM_GEMM_I8_MR) WM_ROWS(WM_GEMM_I8_MR);
     while (m < M) {  // leftover rows (M % MR): blocks of 3, 2, 1 (the branches above MR fold away)
       int mr = M - m >= 3 && WM_GEMM_I8_MR > 3 ? 3 : M - m >= 2 && WM_GEMM_I8_MR > 2 ? 2 : 1;
@@ -131,17 +124,12 @@ WM_INLINE void gemm(int x16, int w16, int M, int N, int Kp, int G, const void *x
 // --- public entry points ------------------------------------------------------------------------------------------
 void wm_gemm_i8_simd128(int M, int N, int Kp, int G, const int8_t *xq, const float *row_scale, const int8_t *w,
                         const float *w_scale, const float *bias, float *y, int ldy) {
-  gemm(0, 0, M, N, Kp, G, xq, row_scale, w, w_scale, bias, y, ldy);
+  gemm(0, M, N, Kp, G, xq, row_scale, w, w_scale, bias, y, ldy);
 }
 
 void wm_gemm_i16i8_simd128(int M, int N, int Kp, int G, const int16_t *xq, const float *row_scale, const int8_t *w,
                            const float *w_scale, const float *bias, float *y, int ldy) {
-  gemm(1, 0, M, N, Kp, G, xq, row_scale, w, w_scale, bias, y, ldy);
-}
-
-void wm_gemm_i16i16_simd128(int M, int N, int Kp, int G, const int16_t *xq, const float *row_scale, const int16_t *w,
-                            const float *w_scale, const float *bias, float *y, int ldy) {
-  gemm(1, 1, M, N, Kp, G, xq, row_scale, w, w_scale, bias, y, ldy);
+  gemm(1, M, N, Kp, G, xq, row_scale, w, w_scale, bias, y, ldy);
 }
 
 #else

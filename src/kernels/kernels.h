@@ -43,15 +43,6 @@ void wm_gemm_i8(int M, int N, int Kp, int G, const int8_t *xq, const float *row_
 void wm_gemm_i16i8(int M, int N, int Kp, int G, const int16_t *xq, const float *row_scale, const int8_t *w,
                    const float *w_scale, const float *bias, float *y, int ldy);
 
-// The same product with int16 "weights" (|w| <= 2047), for attention, where both operands are activations:
-// w packed like the int8 layout but with int16 elements (element offset = the byte offset formula above).
-void wm_gemm_i16i16(int M, int N, int Kp, int G, const int16_t *xq, const float *row_scale, const int16_t *w,
-                    const float *w_scale, const float *bias, float *y, int ldy);
-// Quantizes rows n < N of a strided matrix, element (n, k) = src[n*ldn + k*ldk], per row and group of G, symmetric
-// with qmax (<= 2047), into w (packed int16, Np*Kp elements, padding zero) and w_scale ([Np/4][ng][4], padding 0):
-// scale = max_{k in g} |src| / qmax, q = round_half_away(src / scale) (as wm_quantize_rows_i16).
-void wm_pack_rows_i16(int N, int K, int G, const float *src, int ldn, int ldk, int qmax, int16_t *w, float *w_scale);
-
 // --- float weights (the exactness path) --------------------------------------------------------------------
 // y[m][n] = sum_{k<K} x[m][k] * W[n][k] + (bias ? bias[n] : 0); W row-major [N][K] f32, or f16 bits.
 // x: [M][ldx]; y: [M][ldy].

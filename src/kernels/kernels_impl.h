@@ -19,8 +19,6 @@
                           const int8_t *w, const float *w_scale, const float *bias, float *y, int ldy);        \
   void wm_gemm_i16i8##SUFFIX(int M, int N, int Kp, int G, const int16_t *xq, const float *row_scale,          \
                              const int8_t *w, const float *w_scale, const float *bias, float *y, int ldy);     \
-  void wm_gemm_i16i16##SUFFIX(int M, int N, int Kp, int G, const int16_t *xq, const float *row_scale,         \
-                              const int16_t *w, const float *w_scale, const float *bias, float *y, int ldy);   \
   void wm_gemm_f32##SUFFIX(int M, int N, int K, const float *x, int ldx, const float *w, const float *bias,     \
                            float *y, int ldy);                                                                 \
   void wm_gemm_f16##SUFFIX(int M, int N, int K, const float *x, int ldx, const uint16_t *w, const float *bias,  \
@@ -38,10 +36,6 @@ WM_KERNEL_VARIANTS(_scalar)
 #ifdef __wasm_simd128__
 WM_KERNEL_VARIANTS(_simd128)
 #endif
-
-// Packs rows into the int16 weight layout (kernels.h); one variant: it is exact and cheap next to the GEMM.
-void wm_pack_rows_i16_scalar(int N, int K, int G, const float *src, int ldn, int ldk, int qmax, int16_t *w,
-                             float *w_scale);
 
 // One value at a time (scalar only; the SIMD128 code has its own 4-lane copy of the same operations).
 float wm_f16_to_f32_scalar(uint16_t h);

@@ -50,26 +50,3 @@ void wm_quantize_rows_i16_scalar(int M, int K, int G, const float *x, int ldx, c
   for (int m = 0; m < M; m++)
     quantize_row_int16_t(K, G, x + (size_t)m * ldx, in_scale, qmax, xq + (size_t)m * Kp, row_scale + (size_t)m * ng);
 }
-
-// --- rows into the packed int16 weight layout --------------------------------------------------------------------
-void wm_pack_rows_i16_scalar(int N, int K, int G, const float *src, int ldn, int ldk, int qmax, int16_t *w,
-                             float *w_scale) {
-  int Kp = wm_round_up(K, WM_GEMM_KB), Np = wm_round_up(N, WM_GEMM_NR), ng = wm_groups(Kp, G);
-  for (int n = 0; n < Np; n++) {
-    int16_t *panel = w + (size_t)(n / 4) * Kp * 4 + (n % 4) * WM_GEMM_KB;
-    float *sc = w_scale + (size_t)(n / 4) * ng * 4 + n % 4;
-    for (int g = 0; g < ng; g++) {
-      int k0 = g * G, k1 = k0 + G < Kp ? k0 + G : Kp;
-      float mx = 0.0f;
-      if (n < N)
-        for (int k = k0; k < k1 && k < K; k++) mx = fmaxf(mx, fabsf(src[(size_t)n * ldn + (size_t)k * ldk]));
-      float a = mx / (float)qmax;
-      sc[g * 4] = a;
-      for (int k = k0; k < k1; k++) {
-        float v = 0.0f;
-        if (n < N && k < K && a > 0.0f) v = roundf(src[(size_t)n * ldn + (size_t)k * ldk] / a);
-        panel[(k / WM_GEMM_KB) * (WM_GEMM_NR * WM_GEMM_KB) + k % WM_GEMM_KB] = (int16_t)fminf(fmaxf(v, (float)-qmax), (float)qmax);
-      }
-    }
-  }
-}

@@ -287,75 +287,6 @@ static void test_gemm_i8(void) {
     }
 }
 
-// int16 x int16 (attention): the packer against a direct reference, then the GEMM on packed operands, public ==
-// scalar bit for bit and == the exact integer sums scaled per group.
-static void test_gemm_i16i16_case(int M, int N, int K, int G, int transposed) {
-  int Kp = wm_round_up(K, WM_GEMM_KB), Np = wm_round_up(N, WM_GEMM_NR), ng = wm_groups(Kp, G), qmax = 2047;
-  // src element (n, k): row-major [N][K+3] or, transposed, [K][N+1] (as V^T is read out of V)
-  int ldn = transposed ? 1 : K + 3, ldk = transposed ? N + 1 : 1;
-  float *src = xmalloc(sizeof(float) * (size_t)(transposed ? K * (N + 1) : N * (K + 3)));
-  for (int i = 0; i < (transposed ? K * (N + 1) : N * (K + 3)); i++) src[i] = rnd_sym(rnd_unit() < 0.05f ? 30.0f : 1.0f);
-  if (N > 1) for (int k = 0; k < K; k++) src[(size_t)1 * ldn + (size_t)k * ldk] = 0.0f;  // an all-zero row
-  int16_t *w = xmalloc(2 * (size_t)Np * Kp);
-  float *ws = xmalloc(4 * (size_t)Np * ng);
-  memset(w, 0x55, 2 * (size_t)Np * Kp);
-  wm_pack_rows_i16(N, K, G, src, ldn, ldk, qmax, w, ws);
-  int bad = 0;
-  for (int n = 0; n < Np; n++)
-    for (int k = 0; k < Kp; k++) {
-      int g = k / G;
-      float a = ws[(size_t)(n / 4) * ng * 4 + g * 4 + n % 4];
-      int q = w[(size_t)(n / 4) * Kp * 4 + (k / 8) * 32 + (n % 4) * 8 + k % 8];
-      if (n >= N || k >= K) { bad += q != 0 || (n >= N && a != 0.0f); continue; }
-      double mx = 0;
-      for (int j = g * G; j < K && j < g * G + G; j++) mx = fmax(mx, fabs(src[(size_t)n * ldn + (size_t)j * ldk]));
-      if (fabs(a - mx / qmax) > 1e-6 * mx / qmax) bad++;
-      double v = a > 0 ? src[(size_t)n * ldn + (size_t)k * ldk] / (double)a : 0;
-      if (fabs(q - v) > 0.5 + 1e-3 || abs(q) > qmax) bad++;
-    }
-  CHECK(bad == 0, "pack_rows_i16 N=%d K=%d G=%d transposed=%d: %d wrong", N, K, G, transposed, bad);
-
-  int16_t *x = xmalloc(2 * (size_t)M * Kp);
-  float *rs = xmalloc(4 * (size_t)M * ng), *bias = xmalloc(4 * (size_t)N);
-  for (int m = 0; m < M; m++)
-    for (int k = 0; k < Kp; k++) x[(size_t)m * Kp + k] = (int16_t)(k < K ? rnd_int(-qmax, qmax) : 0);
-  for (int i = 0; i < M * ng; i++) rs[i] = 1e-3f + rnd_unit() * 0.02f;
-  for (int n = 0; n < N; n++) bias[n] = rnd_sym(1.0f);
-  int ldy = N + 1;
-  float *y = alloc_y(M, ldy), *ys = alloc_y(M, ldy);
-  wm_gemm_i16i16(M, N, Kp, G, x, rs, w, ws, (M & 1) ? bias : NULL, y, ldy);
-  wm_gemm_i16i16_scalar(M, N, Kp, G, x, rs, w, ws, (M & 1) ? bias : NULL, ys, ldy);
-  int same = 1;
-  double worst = 0;
-  for (int m = 0; m < M; m++)
-    for (int n = 0; n < N; n++) {
-      size_t i = (size_t)m * ldy + n;
-      if (f32_bits(y[i]) != f32_bits(ys[i])) same = 0;
-      double ref = (M & 1) ? bias[n] : 0, mag = fabs(ref);
-      for (int g = 0; g < ng; g++) {
-        int64_t acc = 0;
-        for (int k = g * G; k < Kp && k < g * G + G; k++)
-          acc += (int64_t)x[(size_t)m * Kp + k] * w[(size_t)(n / 4) * Kp * 4 + (k / 8) * 32 + (n % 4) * 8 + k % 8];
-        double t = (double)rs[(size_t)m * ng + g] * ws[(size_t)(n / 4) * ng * 4 + g * 4 + n % 4] * (double)acc;
-        ref += t, mag += fabs(t);
-      }
-      worst = fmax(worst, fabs(ys[i] - ref) / (mag + 1e-30));
-    }
-  CHECK(same, "gemm_i16i16 M=%d N=%d K=%d G=%d: public != scalar", M, N, K, G);
-  CHECK(worst <= 1e-6, "gemm_i16i16 M=%d N=%d K=%d G=%d: rel err %.2e", M, N, K, G, worst);
-  CHECK(y_canaries_ok(y, M, N, ldy) && y_canaries_ok(ys, M, N, ldy), "gemm_i16i16: wrote outside y");
-  free(src); free(w); free(ws); free(x); free(rs); free(bias); free(y); free(ys);
-}
-
-static void test_gemm_i16i16(void) {
-  for (int M = 1; M <= 6; M++)
-    for (int N = 1; N <= 9; N++)
-      for (int K = 1; K <= 40; K += 3) test_gemm_i16i16_case(M, N, K, 8 * rnd_int(1, 6), (N + K) & 1);
-  static const int big[][3] = {{64, 64, 32}, {1, 128, 32}, {37, 32, 512}, {5, 26, 130}, {128, 128, 64}};
-  for (int i = 0; i < (int)(sizeof big / sizeof big[0]); i++)
-    for (int t = 0; t < 2; t++) test_gemm_i16i16_case(big[i][0], big[i][1], big[i][2], 128, t);
-}
-
 // --- float GEMM -----------------------------------------------------------------------------------------------------
 static uint16_t f32_to_f16_bits(float f) {  // round to nearest even; finite inputs of moderate size only
   uint32_t u = f32_bits(f), sign = (u >> 16) & 0x8000;
@@ -767,7 +698,6 @@ int main(int argc, char **argv) {
   test_f16();
   test_quantize();
   test_gemm_i8();
-  test_gemm_i16i16();
   test_gemm_f();
   test_erf_exp_gelu();
   test_softmax();
