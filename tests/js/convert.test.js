@@ -96,7 +96,7 @@ describe('format.js', () => {
 
   test('config round trip and checks', () => {
     const c = parseConfig(encodeConfig(tinyConfig));
-    assert.deepEqual({ ...c, layerNormEps: 1e-12 }, tinyConfig);
+    assert.deepEqual({ ...c, layerNormEps: 1e-12 }, { embRows: 0, ...tinyConfig });
     assert.equal(c.layerNormEps, Math.fround(1e-12));
     const bad = (patch, re) => assert.throws(() => encodeConfig({ ...tinyConfig, ...patch }), re);
     bad({ numHeads: 3 }, /numHeads 3 does not divide hidden 8/);
@@ -105,6 +105,7 @@ describe('format.js', () => {
     bad({ weightDtype: DTYPE.INT8, actBits: 0 }, /actBits 0 \(expected 2\.\.12\)/);
     bad({ weightDtype: DTYPE.INT8, actBits: 16 }, /actBits 16/);
     bad({ layerNormEps: 0 }, /layerNormEps 0/);
+    bad({ embRows: 6 }, /embRows 6 \(expected 0\.\.5\)/);
     assert.throws(() => parseConfig(new Uint8Array(64)), /CONFIG is 64 bytes \(expected 128\)/);
   });
 
