@@ -46,7 +46,9 @@ $(NATIVE)/%: tools/%.c $(NATIVE)/libwembed.a
 
 # --- wasm build ----------------------------------------------------------------------------------------------
 WASM    := dist/wembed.wasm
-WASM_EXPORTS := _wm_open,_wm_buffer,_wm_feed,_wm_last_error,_wm_info,_wm_dim,_wm_tokenize,_wm_embed,_wm_close,_malloc,_free
+WASM_EXPORTS := _wm_open,_wm_buffer,_wm_feed,_wm_last_error,_wm_info,_wm_dim,_wm_tokenize,_wm_embed,_wm_pruned_texts,_wm_close,_malloc,_free
+# convert --vocab-from tokenizes its corpus with the tokenizer the model ships (js/convert/corpus.js): the tokenizer alone
+WASM_EXPORTS := $(WASM_EXPORTS),_wm_tokenizer_new,_wm_tokenizer_encode,_wm_tokenizer_free,_wm_tokenizer_pruned_hit
 EMFLAGS := -O3 -msimd128 $(WARN) $(INC) -DNDEBUG -sSTANDALONE_WASM --no-entry -sALLOW_MEMORY_GROWTH=1 \
            -sINITIAL_MEMORY=4MB -sMAXIMUM_MEMORY=4GB -sTOTAL_STACK=1MB -sEXPORTED_FUNCTIONS=$(WASM_EXPORTS) \
            -sERROR_ON_UNDEFINED_SYMBOLS=1 -fno-exceptions

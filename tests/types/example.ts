@@ -1,5 +1,5 @@
 // Compiled with `tsc --noEmit` by `make test-types`: the declarations describe the API as users write it.
-import { load, type Model, type ModelInfo, type PipelineOutput } from 'wembed';
+import { load, type Model, type ModelInfo, type ModelStats, type PipelineOutput } from 'wembed';
 
 async function main(): Promise<void> {
   const controller = new AbortController();
@@ -16,6 +16,11 @@ async function main(): Promise<void> {
   const fromBytes = await load(new Uint8Array(0));
   const fromResponse = await load(await fetch('https://example.com/model.wemb'));
   console.log(rows.length, one.length, scores, ids, out.scores, model.dim, fromBytes.dim, fromResponse.dim);
+  const kept: number = info.vocab.kept, corpus: string | null = info.vocab.corpus;
+  const { texts, prunedTexts }: ModelStats = model.stats;
+  if (corpus !== null) console.log(`${prunedTexts} of ${texts} texts met pieces outside the ${kept} kept of ${info.vocab.size}`);
+  // @ts-expect-error stats is read-only
+  model.stats = { texts: 0, prunedTexts: 0 };
   // @ts-expect-error embed takes strings
   await model.embed([1, 2]);
   // @ts-expect-error pooling is 'cls' | 'mean'
