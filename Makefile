@@ -87,8 +87,13 @@ $(ASAN)/test_format: tests/c/test_format.c $(SRCS) $(HDRS)
 SMALL_MODEL := $(MODELS_DIR)/small-bert.int8.wemb
 $(SMALL_MODEL): $(wildcard js/convert/*.js) js/format.js tests/js/fixtures.mjs
 	rm -f $@ && node -e "import('./tests/js/common.mjs').then((m) => m.smallModel('int8'))"
+# Pruned vocabularies (convert --vocab-from tokenizes the corpus with the wasm module).
+PRUNED_SMALL := $(MODELS_DIR)/small-bert.pruned.int8.wemb $(MODELS_DIR)/small-xlmr.pruned.int8.wemb
+$(PRUNED_SMALL): $(MODELS_DIR)/small-%.pruned.int8.wemb: $(wildcard js/convert/*.js) js/format.js tests/js/fixtures.mjs $(WASM)
+	rm -f $@ && node -e "import('./tests/js/common.mjs').then((m) => m.prunedSmallModel('$*'))"
 ASAN_ZH_TEXTS ?= 100
-test-asan: $(ASAN)/wembed_native $(ASAN)/test_format $(SMALL_MODEL) $(MODELS_DIR)/gte-small-zh-synth.int8.wemb
+ASAN_XLMR_TEXTS ?= 12000
+test-asan: $(ASAN)/wembed_native $(ASAN)/test_format $(SMALL_MODEL) $(MODELS_DIR)/gte-small-zh-synth.int8.wemb $(PRUNED_SMALL)
 	@echo '== ASan/UBSan: .wemb reader under mutations' && $(ASAN)/test_format $(SMALL_MODEL)
 	@echo '== ASan/UBSan: all gte-small-synth reference texts (small model, real tokenizer)'
 	node tests/js/texts-bin.mjs $(SHARED)/reference/models/gte-small-synth/texts.jsonl $(ASAN)/gte.bin
@@ -98,6 +103,16 @@ test-asan: $(ASAN)/wembed_native $(ASAN)/test_format $(SMALL_MODEL) $(MODELS_DIR
 	node tests/js/texts-bin.mjs $(SHARED)/reference/models/gte-small-zh-synth/texts.jsonl $(ASAN)/zh.bin --first $(ASAN_ZH_TEXTS)
 	$(ASAN)/wembed_native $(MODELS_DIR)/gte-small-zh-synth.int8.wemb $(ASAN)/zh.bin $(ASAN)/zh.f32 $(ASAN)/zh.ids >/dev/null
 	node tests/js/check-native.mjs $(SHARED)/reference/models/gte-small-zh-synth $(ASAN)/zh.f32 $(ASAN)/zh.ids
+	@echo '== ASan/UBSan: pruned vocabularies: reader mutations (EMB_WORD_MAP), the corpus texts keep their ids, other texts'
+	$(ASAN)/test_format $(MODELS_DIR)/small-bert.pruned.int8.wemb
+	$(ASAN)/wembed_native $(MODELS_DIR)/small-bert.pruned.int8.wemb $(ASAN)/gte.bin $(ASAN)/pg.f32 $(ASAN)/pg.ids >/dev/null
+	node tests/js/check-native.mjs $(SHARED)/reference/models/gte-small-synth $(ASAN)/pg.f32 $(ASAN)/pg.ids --ids-only
+	$(ASAN)/wembed_native $(MODELS_DIR)/small-bert.pruned.int8.wemb $(ASAN)/zh.bin $(ASAN)/pz.f32 >/dev/null
+	node tests/js/texts-bin.mjs $(SHARED)/reference/models/multilingual-e5-small-synth/texts.jsonl $(ASAN)/e5.bin
+	$(ASAN)/wembed_native $(MODELS_DIR)/small-xlmr.pruned.int8.wemb $(ASAN)/e5.bin $(ASAN)/pe.f32 $(ASAN)/pe.ids >/dev/null
+	node tests/js/check-native.mjs $(SHARED)/reference/models/multilingual-e5-small-synth $(ASAN)/pe.f32 $(ASAN)/pe.ids --ids-only
+	node tests/js/texts-bin.mjs $(SHARED)/reference/tokenizers/xlmr-unigram.jsonl $(ASAN)/xlmr.bin --first $(ASAN_XLMR_TEXTS)
+	$(ASAN)/wembed_native $(MODELS_DIR)/small-xlmr.pruned.int8.wemb $(ASAN)/xlmr.bin $(ASAN)/px.f32 >/dev/null
 
 # The TypeScript declarations compile against an example written as a user would (package self-reference).
 test-types: | $(DEPS_STAMP)
