@@ -75,8 +75,11 @@ export interface PipelineOutput {
 export interface ModelStats {
   /** Texts tokenized so far (embed, score, pipeline, tokenize). */
   readonly texts: number;
-  /** Of those, texts a pruned vocabulary tokenized differently from the full model (0 unless info.vocab.corpus). */
-  readonly prunedTexts: number;
+  /**
+   * Of those, texts a pruned vocabulary tokenized differently from the full model (0 unless info.vocab.corpus; null
+   * when the model was converted with --vocab-drop-pruned and cannot tell).
+   */
+  readonly prunedTexts: number | null;
 }
 
 export declare class Model {

@@ -103,12 +103,14 @@ export class Model {
   #prefixes;
   #texts = 0;
   #prunedTexts = 0;
+  #countsPruned = true;
 
   /** @param {Core} core a loaded core (use load()); @param {object} metadata the file's METADATA */
   constructor(core, metadata = {}) {
     this.#core = core;
     const { embedding_rows: rows, ...c } = core.info();
     const pruned = metadata.vocabulary && typeof metadata.vocabulary === 'object' ? metadata.vocabulary : {};
+    this.#countsPruned = pruned.pruned_pieces !== 'dropped';  // convert --vocab-drop-pruned: nothing left to tell
     /** Model facts: name, dim, layers, heads, hidden, intermediate, vocab { size, kept, corpus }, max_positions,
      * max_tokens, pooling, normalize, metric, dtype, embedding_dtype, size (bytes of the .wemb), source, converter. */
     const prompts = metadata.prompts && typeof metadata.prompts === 'object' ? metadata.prompts : {};
@@ -133,11 +135,11 @@ export class Model {
   /**
    * Texts this model has tokenized (embed, score, pipeline, tokenize), and how many of them a pruned vocabulary
    * tokenized differently from the full model: some word needed a piece the corpus never produced (always 0 when
-   * info.vocab.corpus is null).
-   * @returns {{ texts: number, prunedTexts: number }}
+   * info.vocab.corpus is null; null when the model was converted with --vocab-drop-pruned and cannot tell).
+   * @returns {{ texts: number, prunedTexts: number | null }}
    */
   get stats() {
-    return { texts: this.#texts, prunedTexts: this.#prunedTexts };
+    return { texts: this.#texts, prunedTexts: this.#countsPruned ? this.#prunedTexts : null };
   }
 
   // Runs one call into the module and counts its texts (n) and the pruned-vocabulary hits among them.

@@ -133,8 +133,8 @@ async function streamTexts(a, ctx, name, batchSize, start) {
 /** With a pruned vocabulary, how many texts the full model would have tokenized differently (stderr, unless quiet). */
 function reportPruned(model, a, ctx) {
   const { corpus } = model.info.vocab;
-  if (corpus === null || a.quiet || ctx.quiet) return;
   const { texts, prunedTexts } = model.stats;
+  if (corpus === null || prunedTexts === null || a.quiet || ctx.quiet) return;
   ctx.stderr.write(`${prunedTexts} of ${texts} texts contained pieces outside the pruned vocabulary (${model.info.vocab.kept} of ${model.info.vocab.size} ids, from ${corpus})\n`);
 }
 
@@ -143,9 +143,10 @@ export const commands = {
     const a = parseArgs(argv, {
       out: 'str', dtype: ['int8', 'f16', 'f32'], 'emb-dtype': ['int8', 'q4', 'f16', 'f32'], ...EMBED_SPEC, name: 'str', metric: METRICS,
       'query-prefix': 'str', 'passage-prefix': 'str', 'vocab-from': 'str', 'vocab-chars': ['all', 'corpus'],
+      'vocab-drop-pruned': 'bool',
     });
     if (a.help) return ctx.stdout.write(commandHelp('convert'));
-    if (a['vocab-chars'] && !a['vocab-from']) throw new UsageError('--vocab-chars needs --vocab-from');
+    for (const o of ['vocab-chars', 'vocab-drop-pruned']) if (a[o] !== undefined && !a['vocab-from']) throw new UsageError(`--${o} needs --vocab-from`);
     if (a._.length === 0) throw new UsageError('missing <model-dir>');
     if (a._.length > 1) throw new UsageError(`unexpected argument ${JSON.stringify(a._[1])} (one model folder at a time)`);
     requireOptions(a, 'out');
@@ -165,7 +166,7 @@ export const commands = {
     const summary = await convert(dir, {
       output: a.out, dtype: a.dtype ?? 'int8', embDtype: a['emb-dtype'], pooling: a.pooling, normalize: a.normalize, maxTokens: a['max-tokens'],
       name: a.name, metric: a.metric, queryPrefix: a['query-prefix'], passagePrefix: a['passage-prefix'],
-      vocabFrom: a['vocab-from'], vocabChars: a['vocab-chars'],
+      vocabFrom: a['vocab-from'], vocabChars: a['vocab-chars'], vocabDropPruned: a['vocab-drop-pruned'] ?? false,
       onLog(msg) {
         const m = /^layer (\d+)\/(\d+)$/.exec(msg);
         if (m) {

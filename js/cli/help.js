@@ -16,7 +16,7 @@ const COMMON = `  -q, --quiet               no progress or summary on stderr
 
 export const HELP = {
   convert: {
-    synopsis: 'wembed convert <model-dir> -o model.wemb [--dtype int8|f16|f32] [--emb-dtype int8|q4|f16|f32] [--pooling cls|mean]\n                 [--normalize|--no-normalize] [--max-tokens N] [--name NAME] [--metric cosine|dot]\n                 [--query-prefix TEXT] [--passage-prefix TEXT]\n                 [--vocab-from CORPUS [--vocab-chars all|corpus]]',
+    synopsis: 'wembed convert <model-dir> -o model.wemb [--dtype int8|f16|f32] [--emb-dtype int8|q4|f16|f32] [--pooling cls|mean]\n                 [--normalize|--no-normalize] [--max-tokens N] [--name NAME] [--metric cosine|dot]\n                 [--query-prefix TEXT] [--passage-prefix TEXT]\n                 [--vocab-from CORPUS [--vocab-chars all|corpus] [--vocab-drop-pruned]]',
     text: `Converts a Hugging Face / sentence-transformers BERT folder (config.json, tokenizer.json, model.safetensors,
 and the sentence-transformers files that set pooling, normalization and the token limit) into one .wemb file.
 
@@ -42,6 +42,8 @@ Options:
                             needs a dropped piece is split into kept ones, and "embed" reports how many texts did
   --vocab-chars all|corpus  one-character pieces: all kept (default, as SentencePiece's SetVocabulary) or only those
                             CORPUS produces
+  --vocab-drop-pruned       leave the dropped pieces out of the tokenizer too (XLM-R: ~6 MB less); "embed" can then
+                            no longer tell which texts needed them
 ${COMMON}
 
 Examples:

@@ -87,6 +87,8 @@ function checkTensors(store, model, configFile) {
  *                unk, specials, added tokens, byte-fallback pieces and (vocabChars 'all', the default) every
  *                one-character piece; EMB_WORD then stores only their rows (docs/format.md, "Pruned vocabularies")
  *   vocabChars   'all' | 'corpus': one-character pieces kept whatever the corpus, or only those it produces
+ *   vocabDropPruned  leave the pruned pieces out of the tokenizer blob too (XLM-R: ~6 MB less), at the price of
+ *                model.stats.prunedTexts (null then: the model cannot tell which texts needed a pruned piece)
  *   wasm         the wasm module the corpus is tokenized with (default dist/wembed.wasm; see js/core.js)
  *   onLog(msg)   progress messages
  * Returns { output, bytes, dtype, config, metadata, warnings, seconds, sections, vocabulary (pruned: what
@@ -101,9 +103,10 @@ export async function convert(dir, opts = {}) {
   if (!(embDtype in EMB_DTYPES)) throw new Error(`convert: embDtype ${JSON.stringify(embDtype)} (expected int8, q4, f16 or f32)`);
   const actBits = dtype === 'int8' ? (opts.actBits ?? 8) : 0;
   if (typeof smoothAlpha !== 'number' || !(smoothAlpha >= 0 && smoothAlpha <= 1)) throw new Error(`convert: smoothAlpha ${smoothAlpha} (expected 0..1)`);
-  const { vocabFrom, vocabChars = 'all' } = opts;
+  const { vocabFrom, vocabChars = 'all', vocabDropPruned = false } = opts;
   if (vocabFrom !== undefined && (typeof vocabFrom !== 'string' || !vocabFrom)) throw new Error('convert: vocabFrom must be the path of a corpus file');
   if (!VOCAB_CHARS.includes(vocabChars)) throw new Error(`convert: vocabChars ${JSON.stringify(vocabChars)} (expected all or corpus)`);
+  if (typeof vocabDropPruned !== 'boolean') throw new Error('convert: vocabDropPruned must be a boolean');
 
   const folder = await readHfFolder(dir, {
     pooling: opts.pooling, normalize: opts.normalize, maxTokens: opts.maxTokens, name: opts.name, metric: opts.metric,
@@ -121,7 +124,7 @@ export async function convert(dir, opts = {}) {
     const extraLayer = store.resolve(`encoder.layer.${m.numLayers}.attention.self.query.weight`);
     if (extraLayer) warnings.push(`the checkpoint has more layers than num_hidden_layers ${m.numLayers} in ${configFile} (found "${extraLayer}"); converting ${m.numLayers}`);
 
-    const pruned = vocabFrom === undefined ? null : await pruneVocabulary(folder, vocabFrom, vocabChars, embDtype, opts.wasm, onLog);
+    const pruned = vocabFrom === undefined ? null : await pruneVocabulary(folder, vocabFrom, { chars: vocabChars, drop: vocabDropPruned }, embDtype, opts.wasm, onLog);
     const config = {
       ...m,
       weightDtype: DTYPES[dtype], embDtype: EMB_DTYPES[embDtype],
@@ -261,7 +264,7 @@ export async function convert(dir, opts = {}) {
  * it produces (js/convert/vocab.js) and returns the pruned tokenizer blob, the embedding rows and map, and the summary
  * METADATA.vocabulary records.
  */
-async function pruneVocabulary(folder, file, chars, embDtype, wasm, onLog) {
+async function pruneVocabulary(folder, file, { chars, drop }, embDtype, wasm, onLog) {
   const m = folder.model;
   const vocab = vocabularyOf(folder.tokenizerJson);
   const prefixes = [folder.prompts.query, folder.prompts.passage];
@@ -273,7 +276,7 @@ async function pruneVocabulary(folder, file, chars, embDtype, wasm, onLog) {
   }
   if (corpus.texts === 0) throw new Error(`vocabulary corpus ${file}: no texts`);
   const kept = keptIds(vocab, corpus.seen, { chars });
-  const tokenizer = tokenizerSectionFromJson(folder.tokenizerJson, { kept });
+  const tokenizer = tokenizerSectionFromJson(folder.tokenizerJson, { kept, dropPruned: drop });
   const { rows, map } = embeddingRows(kept, m.vocabSize, vocab.unkId);
   const H = m.hidden;
   const rowBytes = embDtype === 'q4' ? Math.ceil(H / 2) + 8 * Math.ceil(H / 32) : embDtype === 'int8' ? H + 4 : H * (embDtype === 'f16' ? 2 : 4);
@@ -286,9 +289,11 @@ async function pruneVocabulary(folder, file, chars, embDtype, wasm, onLog) {
     pieces: vocab.pieces,
     corpus_pieces: seenPieces,
     one_character_pieces: chars === 'all' ? 'all kept' : 'as the corpus',
+    // flagged: still in the tokenizer, which counts the texts that needed one (model.stats); dropped: left out
+    pruned_pieces: drop ? 'dropped' : 'flagged',
     kept: rows.length,
     rows: m.vocabSize,
-    bytes_saved: (m.vocabSize - rows.length) * rowBytes - 4 * m.vocabSize,
+    bytes_saved: (m.vocabSize - rows.length) * rowBytes - 4 * m.vocabSize + folder.tokenizer.length - tokenizer.length,
   };
   onLog(`vocabulary: ${rows.length} of ${m.vocabSize} ids kept (${seenPieces} produced by ${corpus.texts} texts of ${summary.corpus}), ${(summary.bytes_saved / 1e6).toFixed(1)} MB saved`);
   return { tokenizer, rows, map, summary };

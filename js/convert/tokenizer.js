@@ -322,7 +322,7 @@ export function vocabularyOf(json) {
   return { model: m.type, pieces, numIds, unkId, required: [...required].sort((a, b) => a - b), singleChars };
 }
 
-/** opts.kept (pruned vocabulary): the kept ids; the others stay in the blob flagged as pruned (docs/format.md). */
+/** The ids a pruned vocabulary cannot lose. */
 function checkKept(kept, required) {
   if (!kept) return;
   for (const id of required) if (!kept[id]) throw new Error(`pruned vocabulary: id ${id} (unk, special, added or byte piece) must be kept`);
@@ -330,13 +330,14 @@ function checkKept(kept, required) {
 
 /**
  * Builds the tokenizer blob from a parsed tokenizer.json. Throws an Error naming anything unsupported.
- * opts.kept: a pruned vocabulary, Uint8Array over ids (1 = kept; js/convert/vocab.js): the other pieces are flagged
- * and no longer used (docs/format.md, "Pruned vocabularies").
+ * opts.kept: a pruned vocabulary, Uint8Array over ids (1 = kept; js/convert/vocab.js): the other pieces are no
+ * longer used; they stay in the blob, flagged, so that the tokenizer can tell when one would have been
+ * (docs/format.md, "Pruned vocabularies"), or with opts.dropPruned they are left out altogether (a smaller blob).
  * @param {object} json
- * @param {{ kept?: Uint8Array }} [opts]
+ * @param {{ kept?: Uint8Array, dropPruned?: boolean }} [opts]
  * @returns {Uint8Array}
  */
-export function tokenizerSectionFromJson(json, { kept = null } = {}) {
+export function tokenizerSectionFromJson(json, { kept = null, dropPruned = false } = {}) {
   if (json === null || typeof json !== 'object') throw new Error('tokenizer.json must be an object');
   // truncation / padding are encode-time settings (the caller passes max_tokens); the decoder is not used.
   checkKeys(json, ['version', 'truncation', 'padding', 'added_tokens', 'normalizer', 'pre_tokenizer', 'post_processor', 'decoder', 'model'], 'tokenizer.json');
@@ -353,7 +354,7 @@ export function tokenizerSectionFromJson(json, { kept = null } = {}) {
   }
   const tmpl = templateOf(json.post_processor);
   const added = addedTokensOf(json.added_tokens, preTok.type);
-  if (m.type === 'Unigram') return unigramBlob(m, norm, preTok, tmpl, added, kept);
+  if (m.type === 'Unigram') return unigramBlob(m, norm, preTok, tmpl, added, kept, dropPruned);
   const wp = wordPieceOf(m);
   checkKept(kept, [wp.unkId, ...tmpl.prefix, ...tmpl.suffix, ...added.map((a) => a.id)]);
 
@@ -380,12 +381,12 @@ export function tokenizerSectionFromJson(json, { kept = null } = {}) {
 
   // strings pool: vocab tokens by id, then added tokens
   const byId = new Array(vocabCount).fill(null);
-  for (const e of entries) byId[e.id] = e.bytes;
-  let poolSize = 0;
-  for (const b of byId) if (b) poolSize += b.length;
+  for (const e of entries) if (!(dropPruned && kept && !kept[e.id])) byId[e.id] = e.bytes;
+  let poolSize = 0, present = 0;
+  for (const b of byId) if (b) poolSize += b.length, present++;
   for (const a of added) poolSize += a.bytes.length;
   let hashBits = 1;
-  while ((1 << hashBits) < entries.length * 2) hashBits++;
+  while ((1 << hashBits) < present * 2) hashBits++;
   const nSlots = 1 << hashBits;
 
   const tokensOffset = HEADER_SIZE;
@@ -503,8 +504,8 @@ function withPipeline(blob, norm, preTok) {
   return out;
 }
 
-function unigramBlob(m, norm, preTok, tmpl, added, kept) {
-  const uni = unigramOf(m, MAX_IDS, MAX_TOKEN_BYTES, kept);
+function unigramBlob(m, norm, preTok, tmpl, added, kept, dropPruned) {
+  const uni = unigramOf(m, MAX_IDS, MAX_TOKEN_BYTES, kept, dropPruned);
   checkKept(kept, [uni.unkId, ...tmpl.prefix, ...tmpl.suffix, ...added.map((a) => a.id), ...(uni.byteIds ?? [])]);
   let numIds = uni.vocabCount;
   for (const a of added) numIds = Math.max(numIds, a.id + 1);

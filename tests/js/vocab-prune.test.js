@@ -65,7 +65,8 @@ async function checkPruned(json, corpusTexts, texts, chars) {
   const vocab = vocabularyOf(json);
   const { seen } = await corpusIds(writeCorpus(`corpus-${chars}.jsonl`, corpusTexts), full, { numIds: vocab.numIds });
   const kept = keptIds(vocab, seen, { chars });
-  const [tf, tp, tr] = await Promise.all([full, tokenizerSectionFromJson(json, { kept }), tokenizerSectionFromJson(withoutPruned(json, kept))]
+  const dropped = tokenizerSectionFromJson(json, { kept, dropPruned: true });
+  const [tf, tp, tr, td] = await Promise.all([full, tokenizerSectionFromJson(json, { kept }), tokenizerSectionFromJson(withoutPruned(json, kept)), dropped]
     .map((b) => WasmTokenizer.create(b)));
   let changed = 0, hits = 0;
   const bad = [];
@@ -77,6 +78,7 @@ async function checkPruned(json, corpusTexts, texts, chars) {
     for (const t of texts) {
       const a = tf.encode(t), b = tp.encode(t), hit = tp.prunedHit(), r = tr.encode(t);
       if (!same(b, r)) bad.push({ text: t.slice(0, 50), pruned: [...b].slice(0, 12), reference: [...r].slice(0, 12) });
+      if (!same(td.encode(t), r) || td.prunedHit()) bad.push({ text: t.slice(0, 50), dropped: true });
       for (const id of b) if (!kept[id]) bad.push({ text: t.slice(0, 50), prunedId: id });
       const differs = !same(a, b);
       changed += differs;
@@ -85,11 +87,11 @@ async function checkPruned(json, corpusTexts, texts, chars) {
       if (bad.length > 5) break;
     }
   } finally {
-    tf.close(), tp.close(), tr.close();
+    tf.close(), tp.close(), tr.close(), td.close();
   }
   let k = 0;
   for (const x of kept) k += x;
-  return { kept: k, changed, hits, bad };
+  return { kept: k, changed, hits, bad, bytes: { full: full.length, dropped: dropped.length } };
 }
 
 for (const [name, json, step] of [['XLM-R Unigram', xlmrJson, 10], ['BERT WordPiece', gteJson, 10]]) {
@@ -100,7 +102,8 @@ for (const [name, json, step] of [['XLM-R Unigram', xlmrJson, 10], ['BERT WordPi
     for (const chars of ['all', 'corpus']) {
       const r = await checkPruned(json(), corpus, texts, chars);
       console.log(`# ${name}, one-character pieces ${chars}: ${r.kept} ids kept from ${corpus.length} texts; ` +
-        `${r.changed} of ${texts.length} texts tokenized differently, ${r.hits} hits`);
+        `${r.changed} of ${texts.length} texts tokenized differently, ${r.hits} hits; tokenizer ${r.bytes.full} bytes, ${r.bytes.dropped} without the pruned pieces`);
+      assert.ok(r.bytes.dropped < r.bytes.full);
       assert.deepEqual(r.bad, []);
       assert.ok(r.changed > 0, 'some texts need pruned pieces');
     }
@@ -286,6 +289,19 @@ test('CLI: convert --vocab-from, info, and the count of texts outside the pruned
   r = cli('convert', dir, '-o', out, '--vocab-from', path.join(TMP, 'bad.jsonl'));
   assert.equal(r.status, 1);
   assert.match(r.stderr, /bad\.jsonl:2/);
+  // --vocab-drop-pruned: the same ids, a smaller tokenizer, and nothing to count
+  const dropped = path.join(TMP, 'cli-dropped.wemb');
+  r = cli('convert', dir, '-o', dropped, '--dtype', 'f32', '--vocab-from', corpus, '--vocab-chars', 'corpus', '--vocab-drop-pruned');
+  assert.equal(r.status, 0, r.stderr);
+  assert.ok(fs.statSync(dropped).size < fs.statSync(out).size);
+  r = cli('tokenize', '--model', dropped, '--in', texts, '--out', '-');
+  assert.equal(r.stdout, cli('tokenize', '--model', out, '--in', texts, '--out', '-').stdout);
+  assert.doesNotMatch(r.stderr, /pruned/);
+  const md = await load(dropped);
+  md.tokenize('small dogs');
+  assert.deepEqual(md.stats, { texts: 1, prunedTexts: null });
+  md.dispose();
+  assert.equal(cli('convert', dir, '-o', out, '--vocab-drop-pruned').status, 2);
   // an unpruned model says nothing
   const plain = path.join(TMP, 'plain.wemb');
   assert.equal(cli('convert', dir, '-o', plain, '--dtype', 'f32').status, 0);

@@ -18,7 +18,9 @@ async function main(): Promise<void> {
   console.log(rows.length, one.length, scores, ids, out.scores, model.dim, fromBytes.dim, fromResponse.dim);
   const kept: number = info.vocab.kept, corpus: string | null = info.vocab.corpus;
   const { texts, prunedTexts }: ModelStats = model.stats;
-  if (corpus !== null) console.log(`${prunedTexts} of ${texts} texts met pieces outside the ${kept} kept of ${info.vocab.size}`);
+  if (corpus !== null && prunedTexts !== null) console.log(`${prunedTexts} of ${texts} texts met pieces outside the ${kept} kept of ${info.vocab.size}`);
+  // @ts-expect-error prunedTexts may be null (a model converted with --vocab-drop-pruned cannot tell)
+  const n: number = model.stats.prunedTexts;
   // @ts-expect-error stats is read-only
   model.stats = { texts: 0, prunedTexts: 0 };
   // @ts-expect-error embed takes strings
