@@ -188,28 +188,47 @@ static void process(wm_tokenizer *tok, size_t s) {
   size_t mb = b0 < 0x80 ? 1 : b0 < 0xE0 ? 2 : b0 < 0xF0 ? 3 : 4;  // the word is valid UTF-8 (we encoded it)
   if (mb > tok->ulen - s) mb = tok->ulen - s;
   size_t lim = tok->ulen - s < tok->max_piece ? tok->ulen - s : tok->max_piece;
+  int single = 0;
+  uint32_t node = tok->root[b0];
+  for (size_t len = 1; node; len++) {
+    uint32_t v = t[2 * (size_t)node + 1];
+    if (v) {
+      relax(tok, s + len, len, score_of(tok, v - 1) + base, (int32_t)(v - 1));
+      if (len == mb) single = 1;
+    }
+    if (len >= lim) break;
+    node = child(tok, node, w[s + len]);
+  }
+  if (!single) relax(tok, s + mb, mb, tok->unk_score + base, (int32_t)tok->unk_id);
+}
+
+// process() for a pruned vocabulary: the kept pieces feed the lattice, every piece the full-vocabulary scores.
+static void process_pruned(wm_tokenizer *tok, size_t s) {
+  const uint8_t *w = tok->ub;
+  const uint32_t *t = tok->trie;
+  double base = *score_at(tok, s), fbase = *full_at(tok, s);
+  uint8_t b0 = w[s];
+  size_t mb = b0 < 0x80 ? 1 : b0 < 0xE0 ? 2 : b0 < 0xF0 ? 3 : 4;
+  if (mb > tok->ulen - s) mb = tok->ulen - s;
+  size_t lim = tok->ulen - s < tok->max_piece ? tok->ulen - s : tok->max_piece;
   int single = 0, fsingle = 0;
-  double *fr = tok->fring, fbase = fr ? *full_at(tok, s) : 0;  // pruned: every piece feeds the full-vocabulary scores
   uint32_t node = tok->root[b0];
   for (size_t len = 1; node; len++) {
     uint32_t v = t[2 * (size_t)node + 1];
     if (v) {
       uint32_t id = (v & ~WM_TOK_PRUNED) - 1;
-      double sc = score_of(tok, id);
+      double sc = score_of(tok, id), *f = full_at(tok, s + len);
       if (!(v & WM_TOK_PRUNED)) {
         relax(tok, s + len, len, sc + base, (int32_t)id);
         if (len == mb) single = 1;
       }
-      if (fr) {
-        double *f = full_at(tok, s + len);
-        if (sc + fbase > *f) *f = sc + fbase;
-        if (len == mb) fsingle = 1;
-      }
+      if (sc + fbase > *f) *f = sc + fbase;
+      if (len == mb) fsingle = 1;
     }
     if (len >= lim) break;
     node = child(tok, node, w[s + len]);
   }
-  if (fr && !fsingle && tok->unk_score + fbase > *full_at(tok, s + mb)) *full_at(tok, s + mb) = tok->unk_score + fbase;
+  if (!fsingle && tok->unk_score + fbase > *full_at(tok, s + mb)) *full_at(tok, s + mb) = tok->unk_score + fbase;
   if (!single) relax(tok, s + mb, mb, tok->unk_score + base, (int32_t)tok->unk_id);
 }
 
@@ -324,7 +343,8 @@ static size_t converge(wm_tokenizer *tok) {
 
 static void advance(wm_tokenizer *tok, int final) {
   while (tok->uproc < tok->ulen && (final || tok->uproc + tok->max_piece <= tok->ulen)) {
-    process(tok, tok->uproc);
+    if (tok->fring) process_pruned(tok, tok->uproc);
+    else process(tok, tok->uproc);
     uint8_t b0 = tok->ub[tok->uproc];
     tok->uproc += b0 < 0x80 ? 1 : b0 < 0xE0 ? 2 : b0 < 0xF0 ? 3 : 4;
     if (tok->uproc > tok->ulen) tok->uproc = tok->ulen;
