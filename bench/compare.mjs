@@ -13,15 +13,16 @@
 //
 // ORT's thread count is fixed per process (env.wasm.numThreads is read once at init), so each thread count runs
 // in a child process; inside a child, wembed and ORT runs are interleaved (alternating which goes first) and
-// medians reported. wembed is single-threaded: its figure in the 2-thread rows is its 1-thread run, measured in
+// medians reported. wembed's batches run on the same thread count (load({ threads }), js/pool.js: parallel across
+// texts); one text runs on one thread, so its batch-1 figures in the 2-thread rows are 1-thread runs, measured in
 // the same child, interleaved with ORT's 2-thread runs, and marked "1t".
 // Nothing is asserted: this prints a table and writes JSON.
 import { spawnSync } from 'node:child_process';
 import * as fsSync from 'node:fs';
 import { readFileSync, writeFileSync } from 'node:fs';
-import { cpus, loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
+import { machine } from './machine.mjs';
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
 const SHARED = process.env.WEMBED_SHARED ?? `${ROOT}../shared/`;
@@ -152,10 +153,12 @@ async function worker(threads) {
   };
   const bt = { wembed: [] }, vecs = {};
   for (const k of Object.keys(ortModes)) bt[k] = [];
-  vecs.wembed = await model.embed(texts);                                    // warm-up
+  // batches run on `threads` threads (js/pool.js); batch 1 above stays on one (one text is never split)
+  const batchModel = threads > 1 ? await load(MODEL, { wasm: WASM, threads }) : model;
+  vecs.wembed = await batchModel.embed(texts);                               // warm-up
   for (const [k, f] of Object.entries(ortModes)) vecs[k] = await f();
   for (let i = 0; i < BATCH_RUNS; i++) {
-    let t = now(); vecs.wembed = await model.embed(texts); bt.wembed.push(now() - t);
+    let t = now(); vecs.wembed = await batchModel.embed(texts); bt.wembed.push(now() - t);
     for (const [k, f] of Object.entries(ortModes)) { t = now(); vecs[k] = await f(); bt[k].push(now() - t); }
   }
   const ref = new Float32Array(readFileSync(`${REF}embeddings.f32`).buffer.slice(0, N_BATCH * 384 * 4));
@@ -176,32 +179,18 @@ async function worker(threads) {
     cosine_ort_padded_vs_ort_one: summary(texts.map((_, i) => cos(vecs[`padded chunks of ${CHUNK}`][i], oneVecs[i]))),
   };
   process.stderr.write(`  [${threads}t] batch ${N_BATCH}: ${Object.entries(out.batch.sentences_per_s).map(([k, v]) => `${k} ${v.toFixed(1)}/s`).join(', ')}\n`);
+  if (batchModel !== model) batchModel.dispose();
   model.dispose();
   await session.release();
   return out;
 }
 
 // ---------------------------------------------------------------------------------------------------------------
-function machine() {
-  const cpuinfo = readFileSync('/proc/cpuinfo', 'utf8');
-  // other busy processes (lifetime %CPU > 20, not this benchmark): the 2 cores are shared with them
-  const top = (spawnSync('ps', ['-eo', 'pid,pcpu,etime,args', '--sort=-pcpu'], { encoding: 'utf8' }).stdout ?? '').split('\n').slice(1)
-    .map((l) => l.trim().split(/\s+/)).filter((c) => c.length > 3 && +c[1] > 20 && +c[0] !== process.pid && !c.slice(3).join(' ').includes('compare.mjs'))
-    .map((c) => `${c.slice(3).join(' ').slice(0, 60)} (${c[1]}% CPU, up ${c[2]})`);
-  return {
-    cpu: /model name\s*:\s*(.*)/.exec(cpuinfo)?.[1] ?? cpus()[0]?.model,
-    cores: cpus().length,
-    flags_simd: ['avx2', 'avx512f', 'avx512_vnni', 'avx_vnni'].filter((f) => new RegExp(`\\b${f}\\b`).test(cpuinfo)),
-    node: process.version, v8: process.versions.v8,
-    loadavg: loadavg().map((x) => +x.toFixed(2)),
-    top_processes: top,
-  };
-}
 const sizeOf = (p) => { const b = readFileSync(p); return { file: p.replace(ROOT, ''), raw: b.length, gzip: gzipSync(b, { level: 9 }).length }; };
 const f = (x, d = 2) => x.toFixed(d);
 
 async function main() {
-  const before = machine();
+  const before = machine(/compare\.mjs/);
   const command = `node bench/compare.mjs ${args.join(' ')}`.trim();
   process.stderr.write(`machine: ${before.cpu}, ${before.cores} cores, node ${before.node}, load average ${before.loadavg.join(' ')}\n`);
   const workers = [];
@@ -211,7 +200,7 @@ async function main() {
     if (r.status !== 0) throw new Error(`worker (${t} threads) failed with status ${r.status}`);
     workers.push(JSON.parse(r.stdout.trim().split('\n').pop()));
   }
-  const after = machine();
+  const after = machine(/compare\.mjs/);
   const sizes = {
     wembed: { wasm: sizeOf(WASM), js: ['js/index.js', 'js/core.js', 'js/sources.js', 'js/crc32.js'].map((p) => sizeOf(ROOT + p)) },
     ort: { wasm: sizeOf(ORT_DIST + ORT_WASM), js: [sizeOf(`${ORT_DIST}ort-wasm-simd-threaded.mjs`), sizeOf(`${ORT_DIST}ort.wasm.min.mjs`)] },
@@ -226,7 +215,7 @@ async function main() {
     const best = modes.reduce((a, b) => (w.batch.ms[a].median <= w.batch.ms[b].median ? a : b));
     for (const m of modes) {
       rows.push({ threads: w.threads, case: `${w.batch.sentences} STS sentences, ORT ${m}${m === best ? ' (best for ORT)' : ''}`, unit: 'sent/s',
-        wembed: w.batch.sentences_per_s.wembed, ort: w.batch.sentences_per_s[m], ratio: w.batch.ms[m].median / w.batch.ms.wembed.median, wembed_mark: mark });
+        wembed: w.batch.sentences_per_s.wembed, ort: w.batch.sentences_per_s[m], ratio: w.batch.ms[m].median / w.batch.ms.wembed.median, wembed_mark: '' });
     }
     rows.push({ threads: w.threads, case: 'load to ready (warm, median of 5)', unit: 'ms', wembed: w.load.wembed.warm, ort: w.load.ort.warm,
       ratio: w.load.ort.warm.median / w.load.wembed.warm.median, wembed_mark: '' });
@@ -247,7 +236,7 @@ async function main() {
   const notes = [
     `ms cells: median (min–max) of ${RUNS} interleaved runs after ${WARMUP} warm-up runs; sent/s from the median of ${BATCH_RUNS} runs of the whole batch.`,
     `wembed times include its tokenization (median at 512 tokens: ${f(w1.batch1[LENGTHS.at(-1)]?.wembed_tokenize.median ?? NaN, 3)} ms); ORT is fed the same ids and its time includes mean pooling + L2 in JS.`,
-    `"(1t)": wembed is single-threaded; its 1-thread figure measured in the same process, interleaved with ORT's 2-thread runs.`,
+    `"(1t)": wembed runs one text on one thread (its threads split batches across texts); its 1-thread figure measured in the same process, interleaved with ORT's 2-thread runs.`,
     `batch: ${w1.batch.sentences} STS sentences, ${w1.batch.tokens_total} tokens, longest ${w1.batch.tokens_max}; wembed ids == reference ids: ${w1.ids_equal_reference}.`,
     `fidelity (${w1.fidelity.sentences} sentences, mean / min cosine): wembed vs ORT int8 ${f(w1.fidelity.cosine_wembed_vs_ort.mean, 5)} / ${f(w1.fidelity.cosine_wembed_vs_ort.min, 5)}; ` +
       `wembed vs fp32 reference ${f(w1.fidelity.cosine_wembed_vs_reference_fp32.mean, 5)} / ${f(w1.fidelity.cosine_wembed_vs_reference_fp32.min, 5)}; ` +

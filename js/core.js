@@ -81,8 +81,12 @@ export class Core {
   open(totalSize) {
     this.model = this.x.wm_open(BigInt(totalSize));
     if (!this.model) throw this.error('wembed: cannot open model');
-    return this.x.wm_buffer(this.model);
+    this.total = totalSize;
+    return (this.base = this.x.wm_buffer(this.model));
   }
+
+  /** The loaded .wemb file's bytes, where they live in wasm memory (a view: copy before the memory changes). */
+  fileBytes() { return this.u8.subarray(this.base, this.base + this.total); }
 
   /** Bytes [0, present) are in place; returns true when the model is ready. Throws on corrupt data. */
   feed(present) {

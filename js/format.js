@@ -199,12 +199,13 @@ const CONFIG_FIELDS = [
   [16, 'intermediate', 'u32'], [20, 'maxPositions', 'u32'], [24, 'typeVocabSize', 'u32'], [28, 'layerNormEps', 'f32'],
   [32, 'weightDtype', 'u32'], [36, 'embDtype', 'u32'], [40, 'pooling', 'u32'], [44, 'normalize', 'u32'],
   [48, 'maxTokens', 'u32'], [52, 'metric', 'u32'], [56, 'activation', 'u32'], [60, 'actBits', 'u32'],
+  [64, 'quantGroup', 'u32'],
   [68, 'embRows', 'u32'], // pruned vocabulary: rows stored in EMB_WORD (0: not pruned, V rows)
 ];
 
 /** The 128-byte CONFIG section of config (field names as parseConfig returns them). Checked first. */
 export function encodeConfig(config) {
-  const c = { activation: ACTIVATION.GELU_ERF, metric: METRIC.COSINE, actBits: 0, ...config };
+  const c = { activation: ACTIVATION.GELU_ERF, metric: METRIC.COSINE, actBits: 0, quantGroup: 0, ...config };
   c.embRows ??= 0;
   c.normalize = c.normalize ? 1 : 0;
   const out = new Uint8Array(CONFIG_SIZE);
@@ -255,16 +256,21 @@ function checkConfig(c) {
   range('embRows', 0, c.vocabSize);
   if (c.weightDtype === DTYPE.INT8) {
     range('actBits', 2, 12);
-    // int32 accumulation must be exact: Kp * qmax * 127 < 2^31 (as the C reader checks).
-    const kmax = Math.max(c.hidden, c.intermediate);
-    if ((kmax + 7) * (2 ** (c.actBits - 1) - 1) * 127 >= 2 ** 31) bad(`activation bits ${c.actBits} overflow int32 sums over ${kmax} inputs`);
-  } else if (c.actBits !== 0) bad(`actBits ${c.actBits} with weight dtype ${DTYPE_NAMES[c.weightDtype]} (expected 0)`);
+    if (c.quantGroup % 8 || c.quantGroup > 32768) bad(`quantGroup ${c.quantGroup} (expected 0, or a multiple of 8 up to 32768)`);
+    // int32 accumulation must be exact: (inputs per group) * qmax * 127 < 2^31 (as the C reader checks).
+    let kmax = Math.ceil(Math.max(c.hidden, c.intermediate) / 8) * 8;
+    if (c.quantGroup && c.quantGroup < kmax) kmax = c.quantGroup;
+    if (kmax * (2 ** (c.actBits - 1) - 1) * 127 >= 2 ** 31) bad(`activation bits ${c.actBits} overflow int32 sums over ${kmax} inputs`);
+  } else {
+    if (c.actBits !== 0) bad(`actBits ${c.actBits} with weight dtype ${DTYPE_NAMES[c.weightDtype]} (expected 0)`);
+    if (c.quantGroup !== 0) bad(`quantGroup ${c.quantGroup} with weight dtype ${DTYPE_NAMES[c.weightDtype]} (expected 0)`);
+  }
 }
 
 /**
  * Parses and checks the CONFIG section (128 bytes). Returns { vocabSize, hidden, numLayers, numHeads,
  * intermediate, maxPositions, typeVocabSize, layerNormEps, weightDtype, embDtype, pooling, normalize (0/1),
- * maxTokens, metric, activation, actBits, embRows }.
+ * maxTokens, metric, activation, actBits, quantGroup, embRows }.
  */
 export function parseConfig(bytes) {
   const b = asBytes(bytes);
@@ -281,6 +287,11 @@ const DTYPE_BYTES = [4, 2, 1];
 export function linearDims(c) {
   const H = c.hidden, I = c.intermediate;
   return [[3 * H, H], [H, H], [I, H], [H, I]];
+}
+
+/** Scale groups per output channel of an int8 linear with K inputs (group 0: one group, per channel). */
+export function quantGroups(K, group) {
+  return group ? Math.ceil(Math.ceil(K / 8) * 8 / group) : 1;
 }
 
 /** Byte size of a linear's weight section: Np*Kp for int8 (packed), N*K*elem otherwise. */
@@ -318,7 +329,7 @@ export function expectedSections(c, { metadata = true } = {}) {
   const linear = (j, l) => {
     const [N, K] = dims[j];
     add(linearKind(j, PART.WEIGHT), l, linearWeightBytes(N, K, c.weightDtype));
-    if (q) add(linearKind(j, PART.SCALE), l, f32(Math.ceil(N / 4) * 4));
+    if (q) add(linearKind(j, PART.SCALE), l, f32(Math.ceil(N / 4) * 4 * quantGroups(K, c.quantGroup)));
     add(linearKind(j, PART.BIAS), l, f32(N));
     if (q) add(linearKind(j, PART.IN_SCALE), l, f32(K));
   };

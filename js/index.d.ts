@@ -16,6 +16,12 @@ export interface LoadOptions {
   signal?: AbortSignal;
   /** Where the wasm module comes from, when not dist/wembed.wasm beside the package (bundlers, extensions). */
   wasm?: string | URL | Uint8Array | ArrayBuffer | WebAssembly.Module;
+  /**
+   * Embed batches on this many threads (1..64, default 1): the calling thread plus threads - 1 workers
+   * (worker_threads in Node, module Web Workers in browsers), each with its own copy of the model in memory.
+   * One text is always embedded on the calling thread.
+   */
+  threads?: number;
 }
 
 export interface ModelInfo {
@@ -42,11 +48,15 @@ export interface ModelInfo {
   readonly dtype: 'int8' | 'f16' | 'f32';
   readonly embedding_dtype: 'int8' | 'q4' | 'f16' | 'f32';
   readonly activation_bits: number;
+  /** int8 weights: inputs per scale group along K (0: one scale per output channel). */
+  readonly quant_group: number;
   /** Size of the .wemb file in bytes. */
   readonly size: number;
   readonly special_tokens: number;
   /** Text the model expects before queries and passages (e5: "query: " / "passage: "); '' if none. */
   readonly prefixes: { readonly query: string; readonly passage: string };
+  /** Threads that embed batches (load's threads option). */
+  readonly threads: number;
 }
 
 export interface EmbedOptions {

@@ -4,7 +4,8 @@
 //   const vectors = await model.embed(['a text', 'another']);      // Float32Array(model.dim) per text
 //   const scores = await model.score('query', ['doc 1', 'doc 2']); // cosine or dot, the model's default
 //   model.dispose();
-import { Core } from './core.js';
+import { Core, compileWasm } from './core.js';
+import { Pool } from './pool.js';
 import { crc32 } from './crc32.js';
 import { openSource } from './sources.js';
 
@@ -46,13 +47,16 @@ function totalSizeOf(header) {
  * ready right after the last byte.
  * @param {string|URL|Uint8Array|ArrayBuffer|Response|ReadableStream<Uint8Array>|AsyncIterable<Uint8Array>} source
  * @param {{ onProgress?: (p: { loaded: number, total: number }) => void, signal?: AbortSignal,
- *           wasm?: string|URL|Uint8Array|ArrayBuffer|WebAssembly.Module }} [options]
+ *           wasm?: string|URL|Uint8Array|ArrayBuffer|WebAssembly.Module, threads?: number }} [options]
+ *   threads: embed batches on this many threads (default 1): the calling one plus threads - 1 workers, each
+ *   with its own copy of the model (js/pool.js).
  * @returns {Promise<Model>}
  */
 export async function load(source, options = {}) {
   if (options === null || typeof options !== 'object') throw new TypeError('wembed: load options must be an object');
-  const { onProgress, signal, wasm } = options;
+  const { onProgress, signal, wasm, threads = 1 } = options;
   if (onProgress !== undefined && typeof onProgress !== 'function') throw new TypeError('wembed: onProgress must be a function');
+  if (!Number.isInteger(threads) || threads < 1 || threads > 64) throw new TypeError('wembed: threads must be an integer from 1 to 64');
   checkSignal(signal);
   const [core, src] = await Promise.all([Core.create(wasm), openSource(source, signal)]);
   let head = new Uint8Array(0), total = -1, base = 0, loaded = 0, ready = false;
@@ -80,6 +84,11 @@ export async function load(source, options = {}) {
     }
     if (total < 0) throw new Error(`wembed: not a .wemb file (${head.length} bytes; the header alone is ${HEADER})`);
     if (!ready) throw new Error(`wembed: truncated .wemb: got ${loaded} of ${total} bytes`);
+    if (threads > 1) {
+      const pool = await Pool.create(threads - 1, await compileWasm(wasm), core.fileBytes());
+      checkSignal(signal);
+      return new Model(core, core.metadata(base), pool);
+    }
   } catch (e) {
     core.close();
     throw e;
@@ -99,15 +108,20 @@ const POOLING = { cls: 1, mean: 2 };
 
 export class Model {
   #core;
+  #pool;
   #queue = Promise.resolve();
   #prefixes;
   #texts = 0;
   #prunedTexts = 0;
   #countsPruned = true;
 
-  /** @param {Core} core a loaded core (use load()); @param {object} metadata the file's METADATA */
-  constructor(core, metadata = {}) {
+  /**
+   * @param {Core} core a loaded core (use load()); @param {object} metadata the file's METADATA
+   * @param {Pool} [pool] worker threads holding copies of the same model
+   */
+  constructor(core, metadata = {}, pool = null) {
     this.#core = core;
+    this.#pool = pool;
     const { embedding_rows: rows, ...c } = core.info();
     const pruned = metadata.vocabulary && typeof metadata.vocabulary === 'object' ? metadata.vocabulary : {};
     this.#countsPruned = pruned.pruned_pieces !== 'dropped';  // convert --vocab-drop-pruned: nothing left to tell
@@ -125,6 +139,7 @@ export class Model {
       // token ids (size), ids with their own embedding row (kept: fewer when convert --vocab-from pruned it), corpus
       vocab: Object.freeze({ size: c.vocab, kept: rows ?? c.vocab, corpus: typeof pruned.corpus === 'string' ? pruned.corpus : null }),
       prefixes: this.#prefixes,
+      threads: 1 + (pool ? pool.threads.length : 0),
       ...(typeof metadata.source === 'string' && { source: metadata.source }),
       ...(typeof metadata.converter === 'string' && { converter: metadata.converter }),
     });
@@ -193,6 +208,30 @@ export class Model {
     const { signal, onProgress } = options;
     checkSignal(signal);
     const core = this.#live();
+    const pool = this.#pool;
+    if (pool && list.length > 1) {
+      // at least two chunks per thread, so that a slow chunk does not leave the others idle at the end
+      const threads = pool.threads.length + 1;
+      const size = Math.max(1, Math.min(CHUNK_TEXTS, Math.ceil(list.length / (2 * threads))));
+      const chunks = [];
+      for (let i = 0; i < list.length; i += size) chunks.push(list.slice(i, i + size));
+      const rows = await this.#enqueue(async () => {
+        const parts = new Array(chunks.length);
+        let done = 0;
+        const local = (texts) => this.#counted(core, texts.length, () => core.embed(texts, opts));
+        await pool.run(chunks, opts, this.dim, local, (i, r, pruned) => {
+          if (pruned !== undefined) {  // a worker's chunk (the calling thread's are counted by #counted)
+            this.#texts += r.length;
+            this.#prunedTexts += pruned;
+          }
+          parts[i] = r;
+          done += r.length;
+          onProgress?.({ done, total: list.length });
+        }, () => checkSignal(signal));
+        return parts.flat();
+      });
+      return single ? rows[0] : rows;
+    }
     const rows = await this.#enqueue(async () => {
       const out = [];
       let last = Date.now();
@@ -260,10 +299,14 @@ export class Model {
 
   /** Frees the model's memory. Calls queued before still complete; later calls throw. */
   dispose() {
-    const core = this.#core;
+    const core = this.#core, pool = this.#pool;
     if (!core) return;
     this.#core = null;
-    this.#queue.then(() => core.close());
+    this.#pool = null;
+    this.#queue.then(() => {
+      core.close();
+      pool?.close();
+    });
   }
 }
 

@@ -111,10 +111,10 @@ const char *wm_info(wm_model *m) {
     snprintf(m->info, sizeof m->info,
              "{\"dim\":%u,\"hidden\":%u,\"layers\":%u,\"heads\":%u,\"intermediate\":%u,\"vocab\":%u,\"max_positions\":%u,"
              "\"max_tokens\":%u,\"pooling\":\"%s\",\"normalize\":%s,\"metric\":\"%s\",\"dtype\":\"%s\",\"embedding_dtype\":\"%s\","
-             "\"activation_bits\":%u,\"size\":%llu,\"special_tokens\":%d,\"embedding_rows\":%u}",
+             "\"activation_bits\":%u,\"quant_group\":%u,\"size\":%llu,\"special_tokens\":%d,\"embedding_rows\":%u}",
              c->hidden, c->hidden, c->layers, c->heads, c->intermediate, c->vocab, c->max_positions, c->max_tokens,
              c->pooling == WM_POOL_CLS ? "cls" : "mean", c->normalize ? "true" : "false", c->metric == WM_METRIC_DOT ? "dot" : "cosine",
-             dtypes[c->weight_dtype], dtypes[c->emb_dtype], c->weight_dtype == WM_DTYPE_INT8 ? c->act_bits : 0,
+             dtypes[c->weight_dtype], dtypes[c->emb_dtype], c->weight_dtype == WM_DTYPE_INT8 ? c->act_bits : 0, c->quant_group,
              (unsigned long long)m->file.total, wm_tokenizer_num_special(m->tok), c->emb_rows ? c->emb_rows : c->vocab);
     return m->info;
 }

@@ -22,7 +22,7 @@ export const bare = (msg) => String(msg).replace(/^wembed: /, '').replace(/\s*\n
 
 const isUrl = (s) => /^[a-z][a-z0-9+.-]+:\/\//i.test(s);
 
-async function loadModel(file, ctx) {
+async function loadModel(file, ctx, { threads = 1 } = {}) {
   if (!isUrl(file)) {
     const st = await stat(file).catch((e) => {
       throw new InputError(sysMessage(e, `cannot open model ${file}`));
@@ -32,7 +32,7 @@ async function loadModel(file, ctx) {
     }
   }
   try {
-    return await load(file, { signal: ctx.signal });
+    return await load(file, { signal: ctx.signal, threads });
   } catch (e) {
     if (e?.name === 'AbortError') throw e;
     const msg = bare(e.message);
@@ -104,7 +104,7 @@ const fmtScore = (s) => s.toFixed(6);
 async function streamTexts(a, ctx, name, batchSize, start) {
   const input = await openInput(a.in, a, ctx);
   const total = a.quiet || ctx.quiet ? null : await countLines(a.in);
-  const model = await loadModel(a.model, ctx);
+  const model = await loadModel(a.model, ctx, { threads: a.threads });
   checkMaxTokens(a, model);
   try {
     const sink = await openSink(a.out, ctx);
@@ -185,15 +185,16 @@ export const commands = {
   async embed(argv, ctx) {
     const a = parseArgs(argv, {
       model: 'str', in: 'str', out: 'str', 'in-format': IN_FORMATS, 'out-format': ['f32', 'jsonl', 'npy'], batch: 'int',
-      ...EMBED_SPEC, kind: KINDS,
+      threads: 'int', ...EMBED_SPEC, kind: KINDS,
     });
+    if (a.threads !== undefined && !(a.threads >= 1 && a.threads <= 64)) throw new UsageError(`--threads ${a.threads}: expected 1 to 64`);
     if (a.help) return ctx.stdout.write(commandHelp('embed'));
     noPositional(a);
     requireOptions(a, 'model', 'in', 'out');
     const format = a['out-format'] ?? (a.out === '-' ? 'jsonl' : outputFormatOf(a.out));
     if (!format) throw new UsageError(`cannot tell the output format of ${a.out}: name it .f32, .jsonl or .npy, or give --out-format`);
     if (format === 'npy' && a.out === '-') throw new UsageError('npy output needs a file, not stdout (its header holds the row count); use --out-format f32 or jsonl for stdout');
-    await streamTexts(a, ctx, 'embed', a.batch ?? BATCH, async (model, sink) => {
+    await streamTexts(a, ctx, 'embed', a.batch ?? BATCH * (a.threads ?? 1), async (model, sink) => {
       const writer = await embeddingWriter(sink, format, model.dim);
       return {
         batch: async (texts) => writer.rows(await model.embed(texts, embedOptions(a, ctx.signal))),

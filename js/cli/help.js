@@ -22,7 +22,8 @@ and the sentence-transformers files that set pooling, normalization and the toke
 
 Options:
   -o, --out FILE            the .wemb to write (required; written whole or not at all)
-  --dtype int8|f16|f32      weights: int8 (default; per-channel int8, the fast path), f16 or f32 (reference path)
+  --dtype int8|f16|f32      weights: int8 (default; scales per channel and group of 128 inputs, the fast path),
+                            f16 or f32 (reference path)
   --emb-dtype int8|q4|f16|f32
                             the word-embedding table (default: as --dtype); q4 = 4 bits per value with a scale and
                             minimum per 32 values: a smaller file, measurably less exact (docs/architecture.md)
@@ -52,7 +53,7 @@ Examples:
     --emb-dtype q4 --vocab-from my-texts.txt`,
   },
   embed: {
-    synopsis: 'wembed embed --model M.wemb --in (texts.txt|texts.jsonl|-) --out (out.f32|out.jsonl|out.npy|-)\n               [--batch N] [--kind query|passage] [--pooling cls|mean] [--normalize|--no-normalize] [--max-tokens N]',
+    synopsis: 'wembed embed --model M.wemb --in (texts.txt|texts.jsonl|-) --out (out.f32|out.jsonl|out.npy|-)\n               [--batch N] [--threads N] [--kind query|passage] [--pooling cls|mean] [--normalize|--no-normalize]\n               [--max-tokens N]',
     text: `Embeds texts, one vector per text in input order, streamed in batches (memory does not grow with the input).
 
 Output (--out), by its extension or --out-format:
@@ -70,7 +71,9 @@ Options:
   --in-format txt|jsonl     how to read --in (default: from its name or first line)
   --out-format f32|jsonl|npy
                             how to write --out (default: from its extension)
-  --batch N                 texts per batch (default 32)
+  --batch N                 texts per batch (default 32 per thread)
+  --threads N               embed on N threads (this one + N-1 worker threads, each with its own copy of the
+                            model: N times the memory); default 1
   --kind query|passage      put the model's query or passage prefix before each text (see "wembed info")
 ${EMBED_OPTS}
 ${COMMON}

@@ -31,6 +31,8 @@ function packageVersion() {
 
 const DTYPES = { f32: DTYPE.F32, f16: DTYPE.F16, int8: DTYPE.INT8 };
 const EMB_DTYPES = { ...DTYPES, q4: DTYPE.Q4 }; // q4: the word-embedding table only
+export const DEFAULT_GROUP = 128;
+export const DEFAULT_ACT_BITS = 12;
 
 /** Every tensor the encoder needs, with the shape config.json implies: [[name, shape]] (names without prefix). */
 export function requiredTensors(m) {
@@ -81,6 +83,8 @@ function checkTensors(store, model, configFile) {
  *   pooling      'cls' | 'mean'; normalize (bool); maxTokens; name; metric 'cosine' | 'dot': override the folder
  *   queryPrefix, passagePrefix  text put before queries / passages (default: config_sentence_transformers.json prompts)
  *   smoothAlpha  SmoothQuant migration strength for QKV / FFN_IN input scales (default 0.5; 0 = none)
+ *   group        int8: inputs per scale group along K, for weights and activations (config field 64; a multiple
+ *                of 8; default DEFAULT_GROUP; 0 = one scale per output channel and per token)
  *   actBits      run-time activation bits for int8 weights (config field 60; default 8)
  *   vocabFrom    a corpus file (UTF-8 text, one text per line, or JSON lines with "text"): prune the vocabulary to the
  *                pieces the model's tokenizer produces on it (with and without the query / passage prefixes), plus
@@ -101,7 +105,9 @@ export async function convert(dir, opts = {}) {
   if (!(dtype in DTYPES)) throw new Error(`convert: dtype ${JSON.stringify(dtype)} (expected int8, f16 or f32)`);
   const embDtype = opts.embDtype ?? dtype;
   if (!(embDtype in EMB_DTYPES)) throw new Error(`convert: embDtype ${JSON.stringify(embDtype)} (expected int8, q4, f16 or f32)`);
-  const actBits = dtype === 'int8' ? (opts.actBits ?? 8) : 0;
+  const actBits = dtype === 'int8' ? (opts.actBits ?? DEFAULT_ACT_BITS) : 0;
+  const group = dtype === 'int8' ? (opts.group ?? DEFAULT_GROUP) : 0;
+  if (!Number.isInteger(group) || group < 0 || group % 8 || group > 32768) throw new Error(`convert: group ${group} (expected 0, or a multiple of 8 up to 32768)`);
   if (typeof smoothAlpha !== 'number' || !(smoothAlpha >= 0 && smoothAlpha <= 1)) throw new Error(`convert: smoothAlpha ${smoothAlpha} (expected 0..1)`);
   const { vocabFrom, vocabChars = 'all', vocabDropPruned = false } = opts;
   if (vocabFrom !== undefined && (typeof vocabFrom !== 'string' || !vocabFrom)) throw new Error('convert: vocabFrom must be the path of a corpus file');
@@ -130,7 +136,7 @@ export async function convert(dir, opts = {}) {
       weightDtype: DTYPES[dtype], embDtype: EMB_DTYPES[embDtype],
       pooling: folder.pooling === 'cls' ? POOLING.CLS : POOLING.MEAN, normalize: folder.normalize ? 1 : 0,
       maxTokens: folder.maxTokens, metric: folder.metric === 'dot' ? METRIC.DOT : METRIC.COSINE,
-      activation: ACTIVATION.GELU_ERF, actBits,
+      activation: ACTIVATION.GELU_ERF, actBits, quantGroup: group,
     };
     if (pruned) config.embRows = pruned.rows.length;
     const configBytes = encodeConfig(config); // checks every field
@@ -142,7 +148,7 @@ export async function convert(dir, opts = {}) {
       converter: CONVERTER,
       dtype,
       embedding_dtype: embDtype,
-      quantization: describeQuantization(dtype, embDtype, smoothAlpha, actBits),
+      quantization: describeQuantization(dtype, embDtype, smoothAlpha, actBits, group),
       pooling: folder.pooling,
       normalize: folder.normalize,
       maxTokens: folder.maxTokens,
@@ -209,7 +215,7 @@ export async function convert(dir, opts = {}) {
         const inScale = ln ? smoothInScale(ln.gamma, ln.beta, W, N, K, smoothAlpha) : new Float32Array(K).fill(1);
         let packed;
         try {
-          packed = packLinearInt8(W, N, K, inScale);
+          packed = packLinearInt8(W, N, K, inScale, { group });
         } catch (e) {
           throw new Error(`layer ${l} ${LINEAR_NAMES[j]}: ${e.message}`);
         }
@@ -299,13 +305,13 @@ async function pruneVocabulary(folder, file, { chars, drop }, embDtype, wasm, on
   return { tokenizer, rows, map, summary };
 }
 
-function describeQuantization(dtype, embDtype, alpha, actBits) {
+function describeQuantization(dtype, embDtype, alpha, actBits, group) {
   const emb = { f32: 'f32', f16: 'f16 (round to nearest even)', int8: 'int8, symmetric per row (round half away from zero) + f32 row scales',
     q4: 'q4, unsigned 4-bit per group of 32 along H with f32 scale and min (value = q * scale + min)' }[embDtype];
   if (dtype !== 'int8') return { linears: dtype === 'f16' ? 'f16 (round to nearest even)' : 'f32 (none)', word_embeddings: emb };
   return {
-    linears: 'int8, symmetric per output channel after dividing input channel k by in_scale[k] (round half away from zero, |q| <= 127), 4x8 packed panels; all-zero rows have scale 0',
-    activations: `int${actBits} per token, symmetric, at run time`,
+    linears: `int8, symmetric per output channel${group ? ` and group of ${group} inputs` : ''} after dividing input channel k by in_scale[k] (round half away from zero, |q| <= 127), 4x8 packed panels; all-zero groups have scale 0`,
+    activations: `int${actBits} per token${group ? ` and group of ${group} inputs` : ''}, symmetric, at run time`,
     in_scale: {
       method: 'data-free SmoothQuant from the LayerNorm feeding the linear: mag = 3|gamma| + |beta|, s = mag^alpha / max_n|W|^(1-alpha), in_scale = 1/s scaled to geometric mean 1',
       alpha,

@@ -3,64 +3,76 @@
 // Pure functions on typed arrays (no I/O), so the scheme can be tuned by measurement.
 //
 // Conventions (the ones the kernel computes, src/kernels/kernels.h):
-//   activations:  xq[m][k] = round(x[m][k] * in_scale[k] / a[m])
-//   product:      y[m][n]  = a[m] * scale[n] * sum_k xq[m][k] * q[n][k] + bias[n]
-// so the stored weights approximate  q[n][k] * scale[n] = W[n][k] / in_scale[k]  (i.e. W ≈ q * scale * in_scale).
+//   activations:  xq[m][k] = round(x[m][k] * in_scale[k] / a[m][g(k)])
+//   product:      y[m][n]  = sum_g a[m][g] * scale[n][g] * sum_{k in g} xq[m][k] * q[n][k] + bias[n]
+// so the stored weights approximate  q[n][k] * scale[n][g(k)] = W[n][k] / in_scale[k]  (W ≈ q * scale * in_scale);
+// g(k) = floor(k / group), with one group per row when group is 0.
 
 /** Round half away from zero (what the C kernels use: lroundf). */
 export const roundHalfAway = (v) => (v < 0 ? -Math.floor(-v + 0.5) : Math.floor(v + 0.5));
 
 /**
  * Packs a linear's weight W (row-major Float32Array [N*K], PyTorch [out, in]) as int8, symmetric per output
- * channel, after dividing input column k by inScale[k] (null: all ones).
- *   scale[n] = fround(max_k |W[n][k] / inScale[k]|) / qmax,  q[n][k] = clamp(round_half_away(W[n][k] / inScale[k] / scale[n]))
- * An all-zero row (and every padding row n >= N) gets scale 0 and q = 0: its output is exactly the bias.
- * Layout: Np = ceil(N/4)*4, Kp = ceil(K/8)*8, offset of (n, k) = (n>>2)*Kp*4 + (k>>3)*32 + (n&3)*8 + (k&7), zero padded.
- * Returns { weight: Int8Array(Np*Kp), scale: Float32Array(Np) }.
- * opts.qmax (default 127): the largest |q|.
+ * channel and group of `group` inputs along K (0: one group per channel), after dividing input column k by
+ * inScale[k] (null: all ones). For channel n and group g (inputs k in [g*group, (g+1)*group)):
+ *   scale[n][g] = fround(max_k |W[n][k] / inScale[k]|) / qmax,  q[n][k] = clamp(round_half_away(W[n][k] / inScale[k] / scale[n][g]))
+ * An all-zero group (and every padding row n >= N) gets scale 0 and q = 0.
+ * Layout: Np = ceil(N/4)*4, Kp = ceil(K/8)*8, offset of (n, k) = (n>>2)*Kp*4 + (k>>3)*32 + (n&3)*8 + (k&7), zero
+ * padded; ng = ceil(Kp/group) (1 for group 0), scale of (n, g) at (n>>2)*ng*4 + g*4 + (n&3) (a panel's 4 channels
+ * contiguous per group, as the kernel reads them).
+ * Returns { weight: Int8Array(Np*Kp), scale: Float32Array(Np*ng) }.
+ * opts.qmax (default 127): the largest |q|; opts.group (default 0): a multiple of 8, or 0.
  */
-export function packLinearInt8(W, N, K, inScale = null, { qmax = 127 } = {}) {
+export function packLinearInt8(W, N, K, inScale = null, { qmax = 127, group = 0 } = {}) {
   if (W.length !== N * K) throw new Error(`packLinearInt8: W has ${W.length} values, expected N*K = ${N}*${K}`);
   if (inScale && inScale.length !== K) throw new Error(`packLinearInt8: inScale has ${inScale.length} values, expected K = ${K}`);
+  if (!Number.isInteger(group) || group < 0 || group % 8) throw new Error(`packLinearInt8: group ${group} (expected 0 or a multiple of 8)`);
   const Np = Math.ceil(N / 4) * 4, Kp = Math.ceil(K / 8) * 8;
+  const G = group || Kp, ng = Math.ceil(Kp / G);
   const weight = new Int8Array(Np * Kp);
-  const scale = new Float32Array(Np);
+  const scale = new Float32Array(Np * ng);
   const inv = new Float64Array(K);
   for (let k = 0; k < K; k++) inv[k] = inScale ? 1 / inScale[k] : 1;
   const row = new Float64Array(K);
   for (let n = 0; n < N; n++) {
     const base = n * K;
-    let amax = 0;
-    for (let k = 0; k < K; k++) {
-      const v = W[base + k] * inv[k];
-      row[k] = v;
-      const a = Math.abs(v);
-      if (a > amax) amax = a;
-    }
-    if (!Number.isFinite(amax)) throw new Error(`packLinearInt8: row ${n} has a non-finite value`);
-    if (amax === 0) continue; // scale 0, q 0
-    const s = Math.fround(amax / qmax);
-    if (s === 0) continue; // below f32 range: treat as zero row
-    scale[n] = s;
-    const r = 1 / s;
+    for (let k = 0; k < K; k++) row[k] = W[base + k] * inv[k];
     const panel = (n >> 2) * Kp * 4 + (n & 3) * 8;
-    for (let k = 0; k < K; k++) {
-      const v = row[k] * r; // round half away from zero, clamp to qmax (inlined: this loop is the converter's hot spot)
-      let q = Math.floor((v < 0 ? -v : v) + 0.5);
-      if (q > qmax) q = qmax;
-      weight[panel + (k >> 3) * 32 + (k & 7)] = v < 0 ? -q : q;
+    for (let g = 0; g < ng; g++) {
+      const k0 = g * G, k1 = Math.min(K, k0 + G);
+      let amax = 0;
+      for (let k = k0; k < k1; k++) {
+        const a = Math.abs(row[k]);
+        if (a > amax) amax = a;
+      }
+      if (!Number.isFinite(amax)) throw new Error(`packLinearInt8: row ${n} has a non-finite value`);
+      if (amax === 0) continue; // scale 0, q 0
+      const s = Math.fround(amax / qmax);
+      if (s === 0) continue; // below f32 range: treat as zero group
+      scale[(n >> 2) * ng * 4 + g * 4 + (n & 3)] = s;
+      const r = 1 / s;
+      for (let k = k0; k < k1; k++) {
+        const v = row[k] * r; // round half away from zero, clamp to qmax (inlined: this loop is the converter's hot spot)
+        let q = Math.floor((v < 0 ? -v : v) + 0.5);
+        if (q > qmax) q = qmax;
+        weight[panel + (k >> 3) * 32 + (k & 7)] = v < 0 ? -q : q;
+      }
     }
   }
   return { weight, scale };
 }
 
-/** Inverse of the packing (for tests and measurement): Float32Array [N*K] of q[n][k] * scale[n] * inScale[k]. */
-export function unpackLinearInt8(weight, scale, N, K, inScale = null) {
+/** Inverse of the packing (for tests and measurement): Float32Array [N*K] of q[n][k] * scale[n][g] * inScale[k]. */
+export function unpackLinearInt8(weight, scale, N, K, inScale = null, { group = 0 } = {}) {
   const Kp = Math.ceil(K / 8) * 8;
+  const G = group || Kp, ng = Math.ceil(Kp / G);
   const out = new Float32Array(N * K);
   for (let n = 0; n < N; n++) {
     const panel = (n >> 2) * Kp * 4 + (n & 3) * 8;
-    for (let k = 0; k < K; k++) out[n * K + k] = weight[panel + (k >> 3) * 32 + (k & 7)] * scale[n] * (inScale ? inScale[k] : 1);
+    for (let k = 0; k < K; k++) {
+      const s = scale[(n >> 2) * ng * 4 + Math.floor(k / G) * 4 + (n & 3)];
+      out[n * K + k] = weight[panel + (k >> 3) * 32 + (k & 7)] * s * (inScale ? inScale[k] : 1);
+    }
   }
   return out;
 }

@@ -24,12 +24,17 @@ static const void *section(const wm_file *f, uint32_t kind, uint32_t index) {
 static void bind_linear(wm_linear *L, const wm_file *f, uint32_t layer, int j, int N, int K) {
     uint32_t base = WM_SEC_LINEAR + 4 * (uint32_t)j;
     L->N = N, L->K = K, L->Kp = wm_round_up(K, WM_GEMM_KB);
+    L->G = f->config.quant_group ? (int)f->config.quant_group : L->Kp;
     L->dtype = f->config.weight_dtype;
     L->w = section(f, base + WM_PART_WEIGHT, layer);
     L->bias = section(f, base + WM_PART_BIAS, layer);
     L->w_scale = section(f, base + WM_PART_SCALE, layer);
     L->in_scale = section(f, base + WM_PART_IN_SCALE, layer);
 }
+
+// Integer attention (attend_int): 12-bit operands, scales per group of 128 along the summed dimension.
+#define WM_ATTN_QMAX 2047
+#define WM_ATTN_GROUP 128
 
 static float *carve(char **p, size_t bytes) {
     float *r = (float *)*p;
@@ -65,8 +70,12 @@ int wm_bert_init(wm_bert *b, const wm_file *f, char *err, size_t cap) {
     // Rows per pass: at least one full-length sequence; short texts are packed up to this many tokens.
     int R = P > 512 ? P : 512;
     size_t kp = (size_t)wm_round_up(I > H ? I : H, WM_GEMM_KB);
+    size_t groups = c->quant_group ? (kp + c->quant_group - 1) / c->quant_group : 1;  // most per row, any linear
+    size_t pp = (size_t)wm_round_up(P, WM_GEMM_KB), dp = (size_t)wm_round_up(dh, WM_GEMM_KB), ap = pp > dp ? pp : dp;
+    size_t pg = (pp + WM_ATTN_GROUP - 1) / WM_ATTN_GROUP, dg = (dp + WM_ATTN_GROUP - 1) / WM_ATTN_GROUP, ag = pg > dg ? pg : dg;
     size_t sizes[] = {(size_t)R * H * 4, (size_t)R * H * 4, (size_t)R * 3 * H * 4, (size_t)R * H * 4, (size_t)R * I * 4,
-                      (size_t)R * kp * 2, (size_t)R * 4,     (size_t)P * P * 4,     (size_t)P * dh * 4, (size_t)P * dh * 4};
+                      (size_t)R * kp * 2, (size_t)R * groups * 4,     (size_t)P * P * 4,     (size_t)P * dh * 4, (size_t)P * dh * 4,
+                      pp * ap * 2, pp * dp * 2, dp * pp * 2, pp * ag * 4, pp * dg * 4, dp * pg * 4};
     size_t total = 0;
     for (size_t i = 0; i < sizeof sizes / sizeof *sizes; i++) total += (sizes[i] + 63) / 64 * 64;
     b->arena = aligned_alloc(64, total);
@@ -79,6 +88,8 @@ int wm_bert_init(wm_bert *b, const wm_file *f, char *err, size_t cap) {
     b->x = carve(&p, sizes[0]), b->tmp = carve(&p, sizes[1]), b->qkv = carve(&p, sizes[2]), b->ctx = carve(&p, sizes[3]);
     b->ffn = carve(&p, sizes[4]), b->xq = carve(&p, sizes[5]), b->row_scale = carve(&p, sizes[6]);
     b->scores = carve(&p, sizes[7]), b->kh = carve(&p, sizes[8]), b->vt = carve(&p, sizes[9]);
+    b->aq = (int16_t *)carve(&p, sizes[10]), b->kq = (int16_t *)carve(&p, sizes[11]), b->vq = (int16_t *)carve(&p, sizes[12]);
+    b->aq_scale = carve(&p, sizes[13]), b->kq_scale = carve(&p, sizes[14]), b->vq_scale = carve(&p, sizes[15]);
     return 0;
 }
 
@@ -97,11 +108,11 @@ static void linear(wm_bert *b, const wm_linear *L, int M, const float *x, int ld
     default: {
         int qmax = (1 << (b->cfg.act_bits - 1)) - 1;
         if (b->cfg.act_bits <= 8) {
-            wm_quantize_rows_i8(M, L->K, x, ldx, L->in_scale, qmax, b->xq, b->row_scale);
-            wm_gemm_i8(M, L->N, L->Kp, b->xq, b->row_scale, L->w, L->w_scale, L->bias, y, ldy);
+            wm_quantize_rows_i8(M, L->K, L->G, x, ldx, L->in_scale, qmax, b->xq, b->row_scale);
+            wm_gemm_i8(M, L->N, L->Kp, L->G, b->xq, b->row_scale, L->w, L->w_scale, L->bias, y, ldy);
         } else {
-            wm_quantize_rows_i16(M, L->K, x, ldx, L->in_scale, qmax, b->xq, b->row_scale);
-            wm_gemm_i16i8(M, L->N, L->Kp, b->xq, b->row_scale, L->w, L->w_scale, L->bias, y, ldy);
+            wm_quantize_rows_i16(M, L->K, L->G, x, ldx, L->in_scale, qmax, b->xq, b->row_scale);
+            wm_gemm_i16i8(M, L->N, L->Kp, L->G, b->xq, b->row_scale, L->w, L->w_scale, L->bias, y, ldy);
         }
     }
     }
@@ -151,7 +162,8 @@ static void embed_tokens(wm_bert *b, const int32_t *ids, const int32_t *lens, in
 }
 
 // Multi-head self-attention of one sequence (rows r0 .. r0+len-1 of qkv) into ctx; no mask: no padding.
-static void attend(wm_bert *b, int r0, int len) {
+// Only the first nq query rows are computed (len, or 1 when only the CLS row is needed any further).
+static void attend(wm_bert *b, int r0, int len, int nq) {
     const int H = (int)b->cfg.hidden, nh = (int)b->cfg.heads, dh = H / nh, ld = 3 * H;
     const float scale = 1.0f / sqrtf((float)dh);
     for (int h = 0; h < nh; h++) {
@@ -162,11 +174,35 @@ static void attend(wm_bert *b, int r0, int len) {
                 b->kh[j * dh + d] = k[(size_t)j * ld + d];
                 b->vt[(size_t)d * len + j] = v[(size_t)j * ld + d];
             }
-            for (int d = 0; d < dh; d++) q[(size_t)j * ld + d] *= scale;
         }
-        wm_gemm_f32(len, len, dh, q, ld, b->kh, NULL, b->scores, len);
-        wm_softmax(len, len, b->scores, len);
-        wm_gemm_f32(len, dh, len, b->scores, len, b->vt, NULL, b->ctx + (size_t)r0 * H + h * dh, H);
+        for (int j = 0; j < nq; j++)
+            for (int d = 0; d < dh; d++) q[(size_t)j * ld + d] *= scale;
+        wm_gemm_f32(nq, len, dh, q, ld, b->kh, NULL, b->scores, len);
+        wm_softmax(nq, len, b->scores, len);
+        wm_gemm_f32(nq, dh, len, b->scores, len, b->vt, NULL, b->ctx + (size_t)r0 * H + h * dh, H);
+    }
+}
+
+// The same with integer products (int8 files): queries, keys, probabilities and values quantized to 12 bits per
+// row and group of WM_ATTN_GROUP (int16, exact int32 sums: 128 * 2047^2 < 2^31), products by wm_gemm_i16i16.
+// Scores and softmax stay f32. Why 12 bits and not 8: the attention products are activation x activation, with no
+// weight error to hide behind; at 12 bits they add ~1e-5 to the cosine error (docs/architecture.md).
+static void attend_int(wm_bert *b, int r0, int len, int nq) {
+    const int H = (int)b->cfg.hidden, nh = (int)b->cfg.heads, dh = H / nh, ld = 3 * H;
+    const int dp = wm_round_up(dh, WM_GEMM_KB), lp = wm_round_up(len, WM_GEMM_KB);
+    const float scale = 1.0f / sqrtf((float)dh);
+    for (int h = 0; h < nh; h++) {
+        float *q = b->qkv + (size_t)r0 * ld + h * dh;
+        const float *k = q + H, *v = q + 2 * H;
+        for (int j = 0; j < nq; j++)
+            for (int d = 0; d < dh; d++) q[(size_t)j * ld + d] *= scale;
+        wm_quantize_rows_i16(nq, dh, WM_ATTN_GROUP, q, ld, NULL, WM_ATTN_QMAX, b->aq, b->aq_scale);
+        wm_pack_rows_i16(len, dh, WM_ATTN_GROUP, k, ld, 1, WM_ATTN_QMAX, b->kq, b->kq_scale);  // keys: n = token
+        wm_gemm_i16i16(nq, len, dp, WM_ATTN_GROUP, b->aq, b->aq_scale, b->kq, b->kq_scale, NULL, b->scores, len);
+        wm_softmax(nq, len, b->scores, len);
+        wm_quantize_rows_i16(nq, len, WM_ATTN_GROUP, b->scores, len, NULL, WM_ATTN_QMAX, b->aq, b->aq_scale);
+        wm_pack_rows_i16(dh, len, WM_ATTN_GROUP, v, 1, ld, WM_ATTN_QMAX, b->vq, b->vq_scale);  // values^T: n = dim
+        wm_gemm_i16i16(nq, dh, lp, WM_ATTN_GROUP, b->aq, b->aq_scale, b->vq, b->vq_scale, NULL, b->ctx + (size_t)r0 * H + h * dh, H);
     }
 }
 
@@ -199,8 +235,22 @@ void wm_bert_forward(wm_bert *b, const int32_t *ids, const int32_t *lens, int n,
     embed_tokens(b, ids, lens, n);
     for (uint32_t l = 0; l < b->cfg.layers; l++) {
         const wm_layer *L = &b->layers[l];
+        // CLS pooling reads one row per sequence: after the last layer's keys and values, only the first row of
+        // each sequence goes on (moved to row s), which skips most of that layer. Every op is per row, so the
+        // vectors are bit-identical to computing all rows.
+        const int cls_only = pooling == WM_POOL_CLS && l + 1 == b->cfg.layers;
         linear(b, &L->qkv, M, b->x, H, b->qkv, 3 * H);
-        for (int s = 0, r0 = 0; s < n; r0 += lens[s++]) attend(b, r0, lens[s]);
+        for (int s = 0, r0 = 0; s < n; r0 += lens[s++]) {
+            if (b->cfg.weight_dtype == WM_DTYPE_INT8) attend_int(b, r0, lens[s], cls_only ? 1 : lens[s]);
+            else attend(b, r0, lens[s], cls_only ? 1 : lens[s]);
+        }
+        if (cls_only) {
+            for (int s = 0, r0 = 0; s < n; r0 += lens[s++]) {  // r0 >= s: rows move down, never onto unread ones
+                memmove(b->ctx + (size_t)s * H, b->ctx + (size_t)r0 * H, (size_t)H * sizeof(float));
+                memmove(b->x + (size_t)s * H, b->x + (size_t)r0 * H, (size_t)H * sizeof(float));
+            }
+            M = n;
+        }
         linear(b, &L->attn_out, M, b->ctx, H, b->tmp, H);
         wm_layernorm(M, H, b->tmp, H, b->x, H, L->attn_ln_gamma, L->attn_ln_beta, b->cfg.eps);
         float *t = b->x;  // the LayerNorm output is the new hidden state
@@ -211,5 +261,8 @@ void wm_bert_forward(wm_bert *b, const int32_t *ids, const int32_t *lens, int n,
         wm_layernorm(M, H, b->tmp, H, b->x, H, L->out_ln_gamma, L->out_ln_beta, b->cfg.eps);
         t = b->x, b->x = b->tmp, b->tmp = t;
     }
-    for (int s = 0, r0 = 0; s < n; r0 += lens[s++]) pool(b, r0, lens[s], pooling, normalize, out + (size_t)s * H);
+    if (pooling == WM_POOL_CLS)
+        for (int s = 0; s < n; s++) pool(b, s, 1, pooling, normalize, out + (size_t)s * H);
+    else
+        for (int s = 0, r0 = 0; s < n; r0 += lens[s++]) pool(b, r0, lens[s], pooling, normalize, out + (size_t)s * H);
 }

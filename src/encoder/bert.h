@@ -9,9 +9,10 @@
 
 typedef struct wm_linear {
     int N, K, Kp;              // outputs, inputs, inputs padded to the int8 block (8)
+    int G;                     // int8: inputs per scale group along K (Kp: one group, per-channel scales)
     uint32_t dtype;            // WM_DTYPE_*
     const void *w;             // f32 [N][K] | f16 [N][K] | int8 packed [Np*Kp] (docs/format.md)
-    const float *w_scale;      // int8: [Np] per output channel
+    const float *w_scale;      // int8: [Np/4][ceil(Kp/G)][4] per output channel and group
     const float *bias;         // [N]
     const float *in_scale;     // int8: [K] per input channel, applied before quantizing the activation
 } wm_linear;
@@ -41,9 +42,12 @@ typedef struct wm_bert {
     float *ctx;                  // [max_rows][H] attention output (heads concatenated)
     float *ffn;                  // [max_rows][I]
     void *xq;                    // [max_rows][max(Hp, Ip)] int8 or int16 quantized activations
-    float *row_scale;            // [max_rows]
+    float *row_scale;            // [max_rows][groups] per token and group of the quantized activations
     float *scores;               // [P][P] one head's attention probabilities
-    float *kh, *vt;              // [P][dh] one head's keys; [dh][P] its values, transposed
+    float *kh, *vt;              // [P][dh] one head's keys; [dh][P] its values, transposed (float attention)
+    // integer attention (int8 files): one head's queries or probabilities, keys and values^T as int16
+    int16_t *aq, *kq, *vq;       // [P][round8(max(P, dh))]; packed [round4(P)][round8(dh)]; packed [round4(dh)][round8(P)]
+    float *aq_scale, *kq_scale, *vq_scale;  // their per row (and group) scales
 } wm_bert;
 
 // Points the model at the verified file's sections and allocates the arena. 0, or -1 with err.

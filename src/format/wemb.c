@@ -186,6 +186,7 @@ static int parse_config(wm_file *f, char *err, size_t cap) {
     memcpy(&c->eps, &eps_bits, 4);
     c->weight_dtype = rd32(p + 32), c->emb_dtype = rd32(p + 36), c->pooling = rd32(p + 40), c->normalize = rd32(p + 44);
     c->max_tokens = rd32(p + 48), c->metric = rd32(p + 52), c->activation = rd32(p + 56), c->act_bits = rd32(p + 60);
+    c->quant_group = rd32(p + 64);
     c->emb_rows = rd32(p + 68);
 #define CHECK(cond, ...) \
     if (!(cond)) return fail(err, cap, "invalid .wemb config: " __VA_ARGS__)
@@ -207,10 +208,16 @@ static int parse_config(wm_file *f, char *err, size_t cap) {
     CHECK(c->emb_rows <= c->vocab, "embedding rows %u (vocab_size %u)", (unsigned)c->emb_rows, (unsigned)c->vocab);
     if (c->weight_dtype == WM_DTYPE_INT8) {
         CHECK(c->act_bits >= 2 && c->act_bits <= 12, "activation bits %u (2..12)", (unsigned)c->act_bits);
-        // int32 accumulation must be exact: Kp * qmax * 127 < 2^31.
+        CHECK(c->quant_group % 8 == 0 && c->quant_group <= 32768, "quantization group %u (0, or a multiple of 8 up to 32768)",
+              (unsigned)c->quant_group);
+        // int32 accumulation must be exact: (inputs per group) * qmax * 127 < 2^31.
         uint64_t kmax = c->intermediate > c->hidden ? c->intermediate : c->hidden;
-        CHECK((kmax + 7) * ((1ull << (c->act_bits - 1)) - 1) * 127 < (1ull << 31), "activation bits %u overflow int32 sums over %llu inputs",
+        kmax = (kmax + 7) / 8 * 8;
+        if (c->quant_group && c->quant_group < kmax) kmax = c->quant_group;
+        CHECK(kmax * ((1ull << (c->act_bits - 1)) - 1) * 127 < (1ull << 31), "activation bits %u overflow int32 sums over %llu inputs",
               (unsigned)c->act_bits, (unsigned long long)kmax);
+    } else {
+        CHECK(c->quant_group == 0, "quantization group %u with float weights (expected 0)", (unsigned)c->quant_group);
     }
 #undef CHECK
     return 0;
@@ -264,7 +271,8 @@ int wm_file_finish(wm_file *f, char *err, size_t cap) {
             uint32_t base = WM_SEC_LINEAR + 4 * j;
             uint64_t wsize = q ? Np * Kp : N * K * dtype_size(c->weight_dtype);
             if (expect(f, base + WM_PART_WEIGHT, l, wsize, err, cap) || expect(f, base + WM_PART_BIAS, l, N * 4, err, cap)) return -1;
-            if (q && (expect(f, base + WM_PART_SCALE, l, Np * 4, err, cap) || expect(f, base + WM_PART_IN_SCALE, l, K * 4, err, cap))) return -1;
+            uint64_t groups = c->quant_group ? (Kp + c->quant_group - 1) / c->quant_group : 1;
+            if (q && (expect(f, base + WM_PART_SCALE, l, Np * groups * 4, err, cap) || expect(f, base + WM_PART_IN_SCALE, l, K * 4, err, cap))) return -1;
             expected += q ? 4 : 2;
         }
         for (uint32_t k = WM_SEC_ATTN_LN_GAMMA; k <= WM_SEC_OUT_LN_BETA; k++)

@@ -30,6 +30,7 @@ typedef struct wm_config {
     uint32_t vocab, hidden, layers, heads, intermediate, max_positions, type_vocab;
     float eps;
     uint32_t weight_dtype, emb_dtype, pooling, normalize, max_tokens, metric, activation, act_bits;
+    uint32_t quant_group;  // int8: inputs per scale group along K (multiple of 8); 0 = one group per row
     uint32_t emb_rows;  // rows stored in EMB_WORD when the vocabulary is pruned (EMB_WORD_MAP present), else 0 (V rows)
 } wm_config;
 

@@ -9,21 +9,28 @@
 #define WM_FAST(name) name##_scalar
 #endif
 
-void wm_quantize_rows_i8(int M, int K, const float *x, int ldx, const float *in_scale, int qmax, int8_t *xq,
+void wm_quantize_rows_i8(int M, int K, int G, const float *x, int ldx, const float *in_scale, int qmax, int8_t *xq,
                          float *row_scale) {
-  WM_FAST(wm_quantize_rows_i8)(M, K, x, ldx, in_scale, qmax, xq, row_scale);
+  WM_FAST(wm_quantize_rows_i8)(M, K, G, x, ldx, in_scale, qmax, xq, row_scale);
 }
-void wm_quantize_rows_i16(int M, int K, const float *x, int ldx, const float *in_scale, int qmax, int16_t *xq,
+void wm_quantize_rows_i16(int M, int K, int G, const float *x, int ldx, const float *in_scale, int qmax, int16_t *xq,
                           float *row_scale) {
-  WM_FAST(wm_quantize_rows_i16)(M, K, x, ldx, in_scale, qmax, xq, row_scale);
+  WM_FAST(wm_quantize_rows_i16)(M, K, G, x, ldx, in_scale, qmax, xq, row_scale);
 }
-void wm_gemm_i8(int M, int N, int Kp, const int8_t *xq, const float *row_scale, const int8_t *w,
+void wm_gemm_i8(int M, int N, int Kp, int G, const int8_t *xq, const float *row_scale, const int8_t *w,
                 const float *w_scale, const float *bias, float *y, int ldy) {
-  WM_FAST(wm_gemm_i8)(M, N, Kp, xq, row_scale, w, w_scale, bias, y, ldy);
+  WM_FAST(wm_gemm_i8)(M, N, Kp, G, xq, row_scale, w, w_scale, bias, y, ldy);
 }
-void wm_gemm_i16i8(int M, int N, int Kp, const int16_t *xq, const float *row_scale, const int8_t *w,
+void wm_gemm_i16i8(int M, int N, int Kp, int G, const int16_t *xq, const float *row_scale, const int8_t *w,
                    const float *w_scale, const float *bias, float *y, int ldy) {
-  WM_FAST(wm_gemm_i16i8)(M, N, Kp, xq, row_scale, w, w_scale, bias, y, ldy);
+  WM_FAST(wm_gemm_i16i8)(M, N, Kp, G, xq, row_scale, w, w_scale, bias, y, ldy);
+}
+void wm_gemm_i16i16(int M, int N, int Kp, int G, const int16_t *xq, const float *row_scale, const int16_t *w,
+                    const float *w_scale, const float *bias, float *y, int ldy) {
+  WM_FAST(wm_gemm_i16i16)(M, N, Kp, G, xq, row_scale, w, w_scale, bias, y, ldy);
+}
+void wm_pack_rows_i16(int N, int K, int G, const float *src, int ldn, int ldk, int qmax, int16_t *w, float *w_scale) {
+  wm_pack_rows_i16_scalar(N, K, G, src, ldn, ldk, qmax, w, w_scale);
 }
 void wm_gemm_f32(int M, int N, int K, const float *x, int ldx, const float *w, const float *bias, float *y,
                  int ldy) {

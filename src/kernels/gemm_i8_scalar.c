@@ -1,54 +1,46 @@
-// int8-weight GEMM, portable C: the reference for gemm_i8_simd128.c.
-// y[m][n] = row_scale[m] * w_scale[n] * acc + bias[n], acc = sum_k xq[m][k] * W[n][k] exact in int32. The f32
-// epilogue is evaluated in this order, (row_scale * w_scale) * (float)acc [+ bias], in every variant, so all
-// variants give bit-identical y.
+// Integer GEMM (int8 or int16 weights), portable C: the reference for gemm_i8_simd128.c.
+// y[m][n] = sum_g (row_scale[m][g] * w_scale[n][g]) * (float)acc_g [+ bias[n]], acc_g = sum_{k in group g}
+// xq[m][k] * W[n][k] exact in int32. The f32 epilogue is evaluated in exactly this order (groups in order,
+// starting from 0, bias last) in every variant, so all variants give bit-identical y.
 #include "kernels/kernels_impl.h"
 
-// --- one 4-channel panel for one row ------------------------------------------------------------------------------
+// --- one 4-channel panel, one row, one group of blocks ----------------------------------------------------------
 // Packed panel: per block of 8 inputs, 4 runs of 8 int8 (one per channel) -> W[c][8b + j] at b*32 + c*8 + j.
-#define WM_GEMM_I8_ROW(NAME, XT)                                                                               \
-  static void NAME(int Kp, const XT *x, const int8_t *panel, int32_t acc[4]) {                                \
+#define WM_GEMM_I8_GROUP(NAME, XT, WT)                                                                         \
+  static void NAME(int kb0, int kb1, const XT *x, const WT *panel, int32_t acc[4]) {                          \
     acc[0] = acc[1] = acc[2] = acc[3] = 0;                                                                     \
-    for (int b = 0; b < Kp / WM_GEMM_KB; b++) {                                                                \
-      const int8_t *wb = panel + b * (WM_GEMM_NR * WM_GEMM_KB);                                                \
+    for (int b = kb0; b < kb1; b++) {                                                                          \
+      const WT *wb = panel + b * (WM_GEMM_NR * WM_GEMM_KB);                                                    \
       const XT *xb = x + b * WM_GEMM_KB;                                                                       \
       for (int c = 0; c < WM_GEMM_NR; c++)                                                                     \
         for (int j = 0; j < WM_GEMM_KB; j++) acc[c] += (int32_t)xb[j] * wb[c * WM_GEMM_KB + j];                \
     }                                                                                                          \
   }
-WM_GEMM_I8_ROW(panel_row_i8, int8_t)
-WM_GEMM_I8_ROW(panel_row_i16, int16_t)
-
-static void store_panel(int n0, int N, const int32_t acc[4], float rs, const float *w_scale, const float *bias,
-                        float *yrow) {
-  for (int c = 0; c < WM_GEMM_NR && n0 + c < N; c++) {
-    float v = rs * w_scale[n0 + c] * (float)acc[c];
-    if (bias) v += bias[n0 + c];
-    yrow[n0 + c] = v;
-  }
-}
+WM_GEMM_I8_GROUP(panel_group_i8, int8_t, int8_t)
+WM_GEMM_I8_GROUP(panel_group_i16, int16_t, int8_t)
+WM_GEMM_I8_GROUP(panel_group_i16i16, int16_t, int16_t)
 
 // --- public entry points ------------------------------------------------------------------------------------------
-void wm_gemm_i8_scalar(int M, int N, int Kp, const int8_t *xq, const float *row_scale, const int8_t *w,
-                       const float *w_scale, const float *bias, float *y, int ldy) {
-  for (int n0 = 0; n0 < N; n0 += WM_GEMM_NR) {
-    const int8_t *panel = w + (size_t)n0 * Kp;  // panel n0/4 starts at (n0/4) * Kp*4 = n0 * Kp
-    for (int m = 0; m < M; m++) {
-      int32_t acc[4];
-      panel_row_i8(Kp, xq + (size_t)m * Kp, panel, acc);
-      store_panel(n0, N, acc, row_scale[m], w_scale, bias, y + (size_t)m * ldy);
-    }
+#define WM_GEMM_I8_SCALAR(NAME, XT, WT, GROUP)                                                                    \
+  void NAME(int M, int N, int Kp, int G, const XT *xq, const float *row_scale, const WT *w,                      \
+            const float *w_scale, const float *bias, float *y, int ldy) {                                         \
+    int ng = wm_groups(Kp, G), gb = G / WM_GEMM_KB, nb = Kp / WM_GEMM_KB;                                         \
+    for (int n0 = 0; n0 < N; n0 += WM_GEMM_NR) {                                                                  \
+      const WT *panel = w + (size_t)n0 * Kp; /* panel n0/4 starts at (n0/4) * Kp*4 = n0 * Kp */                   \
+      const float *ws = w_scale + (size_t)n0 * ng; /* its scales: [ng][4] at (n0/4) * ng*4 */                     \
+      for (int m = 0; m < M; m++) {                                                                               \
+        const float *rs = row_scale + (size_t)m * ng;                                                             \
+        float v[WM_GEMM_NR] = {0, 0, 0, 0};                                                                       \
+        for (int g = 0; g < ng; g++) {                                                                            \
+          int32_t acc[WM_GEMM_NR];                                                                                \
+          GROUP(g * gb, g * gb + gb < nb ? g * gb + gb : nb, xq + (size_t)m * Kp, panel, acc);                    \
+          for (int c = 0; c < WM_GEMM_NR; c++) v[c] += (rs[g] * ws[g * WM_GEMM_NR + c]) * (float)acc[c];          \
+        }                                                                                                         \
+        float *yrow = y + (size_t)m * ldy;                                                                        \
+        for (int c = 0; c < WM_GEMM_NR && n0 + c < N; c++) yrow[n0 + c] = bias ? v[c] + bias[n0 + c] : v[c];     \
+      }                                                                                                           \
+    }                                                                                                             \
   }
-}
-
-void wm_gemm_i16i8_scalar(int M, int N, int Kp, const int16_t *xq, const float *row_scale, const int8_t *w,
-                          const float *w_scale, const float *bias, float *y, int ldy) {
-  for (int n0 = 0; n0 < N; n0 += WM_GEMM_NR) {
-    const int8_t *panel = w + (size_t)n0 * Kp;
-    for (int m = 0; m < M; m++) {
-      int32_t acc[4];
-      panel_row_i16(Kp, xq + (size_t)m * Kp, panel, acc);
-      store_panel(n0, N, acc, row_scale[m], w_scale, bias, y + (size_t)m * ldy);
-    }
-  }
-}
+WM_GEMM_I8_SCALAR(wm_gemm_i8_scalar, int8_t, int8_t, panel_group_i8)
+WM_GEMM_I8_SCALAR(wm_gemm_i16i8_scalar, int16_t, int8_t, panel_group_i16)
+WM_GEMM_I8_SCALAR(wm_gemm_i16i16_scalar, int16_t, int16_t, panel_group_i16i16)

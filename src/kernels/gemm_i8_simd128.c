@@ -1,12 +1,13 @@
-// int8-weight GEMM, wasm SIMD128. Same results as gemm_i8_scalar.c, bit for bit (exact int32 sums, same f32
-// epilogue order).
+// Integer GEMM, wasm SIMD128: int8 weights (the linears) or int16 ones (attention, where both operands are
+// activations). Same results as gemm_i8_scalar.c, bit for bit (exact int32 sums, same f32 epilogue order).
 //
 // Micro-kernel: MR rows of xq x one packed panel of 4 output channels, over all of Kp. Per block of 8 inputs:
 //   weights  2 x 16-byte loads (8 inputs of channels 0,1 | 2,3), sign-extended to 4 x i16x8, shared by MR rows
 //   per row  8 activations -> i16x8 (int8: load8x8 sign-extends; int16: plain load), 4 x i32x4.dot_i16x8
 //            (pairs of products summed in i32) into 4 accumulators, one per channel
 // So 4*MR i32x4 accumulators live across the K loop; the horizontal sums (a 4x4 transpose-add giving one
-// vector of the 4 channels) happen once per row at the end of K. Leftover rows (M % MR) use MR = 3, 2, 1 copies.
+// vector of the 4 channels) happen once per row and group of G inputs, followed by the f32
+// scaling. Leftover rows (M % MR) use MR = 3, 2, 1 copies.
 //
 // MR = WM_GEMM_I8_MR = 4, K loop unrolled x2, by measurement: Node 20 (TurboFan), x86-64 (AMD Zen 5, 2.6 GHz),
 // GOPS (2*M*N*K / s), best of 30 interleaved trials, for M,N,K = 128,1536,384 | 128,384,1536 | 16,1536,384:
@@ -43,31 +44,48 @@ WM_INLINE v128_t load_x8(const void *x, int x16) {
 }
 
 // --- micro-kernel: rows m..m+mr-1 of x (stride Kp elements) x one panel -> y ------------------------------------
-// mr is a compile-time constant at every call (always_inline), so acc[][] lives in registers.
-WM_INLINE void panel_rows(int mr, int x16, int Kp, const void *x, const int8_t *panel, const float *rs,
-                          v128_t ws, v128_t bias, int has_bias, float *y, int ldy, int nvalid) {
-  v128_t acc[8][4];  // mr <= 8 rows used; unused ones are optimized away
-  for (int r = 0; r < mr; r++)
-    for (int c = 0; c < 4; c++) acc[r][c] = wasm_i32x4_splat(0);
+// mr is a compile-time constant at every call (always_inline), so acc[][] lives in registers. Per group of G
+// inputs the int32 sums are reduced, converted and scaled into one f32x4 per row (the scalar epilogue's order).
+WM_INLINE void panel_rows(int mr, int x16, int w16, int Kp, int G, int ng, const void *x, const void *panel,
+                          const float *rs, const float *ws, v128_t bias, int has_bias, float *y, int ldy,
+                          int nvalid) {
+  v128_t out[8];  // mr <= 8 rows used; unused ones are optimized away
+  for (int r = 0; r < mr; r++) out[r] = wasm_f32x4_splat(0.0f);
   const int esz = x16 ? 2 : 1;
+  for (int k0 = 0, g = 0; k0 < Kp; k0 += G, g++) {
+    const int k1 = Kp - k0 < G ? Kp : k0 + G;
+    v128_t acc[8][4];
+    for (int r = 0; r < mr; r++)
+      for (int c = 0; c < 4; c++) acc[r][c] = wasm_i32x4_splat(0);
 #pragma clang loop unroll_count(2)  // halves the per-iteration overhead (counter, V8's loop stack check)
-  for (int k = 0; k < Kp; k += 8) {
-    v128_t w01 = wasm_v128_load(panel + k * 4), w23 = wasm_v128_load(panel + k * 4 + 16);
-    v128_t w0 = wasm_i16x8_extend_low_i8x16(w01), w1 = wasm_i16x8_extend_high_i8x16(w01);
-    v128_t w2 = wasm_i16x8_extend_low_i8x16(w23), w3 = wasm_i16x8_extend_high_i8x16(w23);
+    for (int k = k0; k < k1; k += 8) {
+      v128_t w0, w1, w2, w3;
+      if (w16) {  // int16 weights: 4 runs of 8, one per channel, loaded as they are
+        const int16_t *p = (const int16_t *)panel + k * 4;
+        w0 = wasm_v128_load(p), w1 = wasm_v128_load(p + 8), w2 = wasm_v128_load(p + 16), w3 = wasm_v128_load(p + 24);
+      } else {
+        const int8_t *p = (const int8_t *)panel + k * 4;
+        v128_t w01 = wasm_v128_load(p), w23 = wasm_v128_load(p + 16);
+        w0 = wasm_i16x8_extend_low_i8x16(w01), w1 = wasm_i16x8_extend_high_i8x16(w01);
+        w2 = wasm_i16x8_extend_low_i8x16(w23), w3 = wasm_i16x8_extend_high_i8x16(w23);
+      }
+      for (int r = 0; r < mr; r++) {
+        v128_t xv = load_x8((const char *)x + ((size_t)r * Kp + k) * esz, x16);
+        acc[r][0] = wasm_i32x4_add(acc[r][0], wasm_i32x4_dot_i16x8(xv, w0));
+        acc[r][1] = wasm_i32x4_add(acc[r][1], wasm_i32x4_dot_i16x8(xv, w1));
+        acc[r][2] = wasm_i32x4_add(acc[r][2], wasm_i32x4_dot_i16x8(xv, w2));
+        acc[r][3] = wasm_i32x4_add(acc[r][3], wasm_i32x4_dot_i16x8(xv, w3));
+      }
+    }
+    // scalar order: out += (row_scale * w_scale) * (float)acc
+    v128_t wsg = wasm_v128_load(ws + g * 4);
     for (int r = 0; r < mr; r++) {
-      v128_t xv = load_x8((const char *)x + ((size_t)r * Kp + k) * esz, x16);
-      acc[r][0] = wasm_i32x4_add(acc[r][0], wasm_i32x4_dot_i16x8(xv, w0));
-      acc[r][1] = wasm_i32x4_add(acc[r][1], wasm_i32x4_dot_i16x8(xv, w1));
-      acc[r][2] = wasm_i32x4_add(acc[r][2], wasm_i32x4_dot_i16x8(xv, w2));
-      acc[r][3] = wasm_i32x4_add(acc[r][3], wasm_i32x4_dot_i16x8(xv, w3));
+      v128_t s = wasm_f32x4_convert_i32x4(hsum4(acc[r][0], acc[r][1], acc[r][2], acc[r][3]));
+      out[r] = wasm_f32x4_add(out[r], wasm_f32x4_mul(wasm_f32x4_mul(wasm_f32x4_splat(rs[r * ng + g]), wsg), s));
     }
   }
-  // epilogue, in the scalar order: (row_scale * w_scale) * (float)acc [+ bias]
   for (int r = 0; r < mr; r++) {
-    v128_t s = wasm_f32x4_convert_i32x4(hsum4(acc[r][0], acc[r][1], acc[r][2], acc[r][3]));
-    v128_t v = wasm_f32x4_mul(wasm_f32x4_mul(wasm_f32x4_splat(rs[r]), ws), s);
-    if (has_bias) v = wasm_f32x4_add(v, bias);
+    v128_t v = has_bias ? wasm_f32x4_add(out[r], bias) : out[r];
     float *yr = y + (size_t)r * ldy;
     if (nvalid == 4) {
       wasm_v128_store(yr, v);
@@ -80,47 +98,50 @@ WM_INLINE void panel_rows(int mr, int x16, int Kp, const void *x, const int8_t *
 }
 
 // --- driver: panel by panel (the 4*Kp panel bytes stay in L1 while all rows stream past) --------------------------
-WM_INLINE void gemm(int x16, int M, int N, int Kp, const void *xq, const float *row_scale, const int8_t *w,
-                    const float *w_scale, const float *bias, float *y, int ldy) {
-  const int esz = x16 ? 2 : 1;
+WM_INLINE void gemm(int x16, int w16, int M, int N, int Kp, int G, const void *xq, const float *row_scale,
+                    const void *w, const float *w_scale, const float *bias, float *y, int ldy) {
+  const int esz = x16 ? 2 : 1, ng = wm_groups(Kp, G);
   for (int n0 = 0; n0 < N; n0 += 4) {
-    const int8_t *panel = w + (size_t)n0 * Kp;
+    const void *panel = (const char *)w + (size_t)n0 * Kp * (w16 ? 2 : 1);
+    const float *ws = w_scale + (size_t)n0 * ng;  // the panel's [ng][4] scales
     int nvalid = N - n0 < 4 ? N - n0 : 4;
-    v128_t ws, bv = wasm_f32x4_splat(0.0f);
-    if (nvalid == 4) {
-      ws = wasm_v128_load(w_scale + n0);
-      if (bias) bv = wasm_v128_load(bias + n0);
-    } else {  // last panel of N % 4 channels: read only the valid entries
-      float t[4] = {0, 0, 0, 0}, u[4] = {0, 0, 0, 0};
-      for (int c = 0; c < nvalid; c++) t[c] = w_scale[n0 + c], u[c] = bias ? bias[n0 + c] : 0.0f;
-      ws = wasm_v128_load(t);
+    v128_t bv = wasm_f32x4_splat(0.0f);
+    if (bias && nvalid == 4) {
+      bv = wasm_v128_load(bias + n0);
+    } else if (bias) {  // last panel of N % 4 channels: read only the valid entries
+      float u[4] = {0, 0, 0, 0};
+      for (int c = 0; c < nvalid; c++) u[c] = bias[n0 + c];
       bv = wasm_v128_load(u);
     }
     int m = 0;
-    for (; m + WM_GEMM_I8_MR <= M; m += WM_GEMM_I8_MR)
-      panel_rows(WM_GEMM_I8_MR, x16, Kp, (const char *)xq + (size_t)m * Kp * esz, panel, row_scale + m, ws, bv,
-                 bias != 0, y + (size_t)m * ldy + n0, ldy, nvalid);
+#define WM_ROWS(MR) \
+  panel_rows(MR, x16, w16, Kp, G, ng, (const char *)xq + (size_t)m * Kp * esz, panel, row_scale + (size_t)m * ng, ws, bv, bias != 0, y + (size_t)m * ldy + n0, ldy, nvalid)
+    for (; m + WM_GEMM_I8_MR <= M; m += WM_GEMM_I8_MR) WM_ROWS(WM_GEMM_I8_MR);
     while (m < M) {  // leftover rows (M % MR): blocks of 3, 2, 1 (the branches above MR fold away)
       int mr = M - m >= 3 && WM_GEMM_I8_MR > 3 ? 3 : M - m >= 2 && WM_GEMM_I8_MR > 2 ? 2 : 1;
-      const void *xr = (const char *)xq + (size_t)m * Kp * esz;
-      float *yr = y + (size_t)m * ldy + n0;
-      if (mr == 3) panel_rows(3, x16, Kp, xr, panel, row_scale + m, ws, bv, bias != 0, yr, ldy, nvalid);
-      else if (mr == 2) panel_rows(2, x16, Kp, xr, panel, row_scale + m, ws, bv, bias != 0, yr, ldy, nvalid);
-      else panel_rows(1, x16, Kp, xr, panel, row_scale + m, ws, bv, bias != 0, yr, ldy, nvalid);
+      if (mr == 3) WM_ROWS(3);
+      else if (mr == 2) WM_ROWS(2);
+      else WM_ROWS(1);
       m += mr;
     }
+#undef WM_ROWS
   }
 }
 
 // --- public entry points ------------------------------------------------------------------------------------------
-void wm_gemm_i8_simd128(int M, int N, int Kp, const int8_t *xq, const float *row_scale, const int8_t *w,
+void wm_gemm_i8_simd128(int M, int N, int Kp, int G, const int8_t *xq, const float *row_scale, const int8_t *w,
                         const float *w_scale, const float *bias, float *y, int ldy) {
-  gemm(0, M, N, Kp, xq, row_scale, w, w_scale, bias, y, ldy);
+  gemm(0, 0, M, N, Kp, G, xq, row_scale, w, w_scale, bias, y, ldy);
 }
 
-void wm_gemm_i16i8_simd128(int M, int N, int Kp, const int16_t *xq, const float *row_scale, const int8_t *w,
+void wm_gemm_i16i8_simd128(int M, int N, int Kp, int G, const int16_t *xq, const float *row_scale, const int8_t *w,
                            const float *w_scale, const float *bias, float *y, int ldy) {
-  gemm(1, M, N, Kp, xq, row_scale, w, w_scale, bias, y, ldy);
+  gemm(1, 0, M, N, Kp, G, xq, row_scale, w, w_scale, bias, y, ldy);
+}
+
+void wm_gemm_i16i16_simd128(int M, int N, int Kp, int G, const int16_t *xq, const float *row_scale, const int16_t *w,
+                            const float *w_scale, const float *bias, float *y, int ldy) {
+  gemm(1, 1, M, N, Kp, G, xq, row_scale, w, w_scale, bias, y, ldy);
 }
 
 #else

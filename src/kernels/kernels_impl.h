@@ -11,14 +11,16 @@
 
 // Declares the scalar or SIMD128 variant set; SUFFIX is _scalar or _simd128.
 #define WM_KERNEL_VARIANTS(SUFFIX)                                                                              \
-  void wm_quantize_rows_i8##SUFFIX(int M, int K, const float *x, int ldx, const float *in_scale, int qmax,     \
-                                   int8_t *xq, float *row_scale);                                              \
-  void wm_quantize_rows_i16##SUFFIX(int M, int K, const float *x, int ldx, const float *in_scale, int qmax,    \
-                                    int16_t *xq, float *row_scale);                                            \
-  void wm_gemm_i8##SUFFIX(int M, int N, int Kp, const int8_t *xq, const float *row_scale, const int8_t *w,     \
-                          const float *w_scale, const float *bias, float *y, int ldy);                         \
-  void wm_gemm_i16i8##SUFFIX(int M, int N, int Kp, const int16_t *xq, const float *row_scale, const int8_t *w,  \
-                             const float *w_scale, const float *bias, float *y, int ldy);                      \
+  void wm_quantize_rows_i8##SUFFIX(int M, int K, int G, const float *x, int ldx, const float *in_scale,       \
+                                   int qmax, int8_t *xq, float *row_scale);                                    \
+  void wm_quantize_rows_i16##SUFFIX(int M, int K, int G, const float *x, int ldx, const float *in_scale,      \
+                                    int qmax, int16_t *xq, float *row_scale);                                  \
+  void wm_gemm_i8##SUFFIX(int M, int N, int Kp, int G, const int8_t *xq, const float *row_scale,              \
+                          const int8_t *w, const float *w_scale, const float *bias, float *y, int ldy);        \
+  void wm_gemm_i16i8##SUFFIX(int M, int N, int Kp, int G, const int16_t *xq, const float *row_scale,          \
+                             const int8_t *w, const float *w_scale, const float *bias, float *y, int ldy);     \
+  void wm_gemm_i16i16##SUFFIX(int M, int N, int Kp, int G, const int16_t *xq, const float *row_scale,         \
+                              const int16_t *w, const float *w_scale, const float *bias, float *y, int ldy);   \
   void wm_gemm_f32##SUFFIX(int M, int N, int K, const float *x, int ldx, const float *w, const float *bias,     \
                            float *y, int ldy);                                                                 \
   void wm_gemm_f16##SUFFIX(int M, int N, int K, const float *x, int ldx, const uint16_t *w, const float *bias,  \
@@ -36,6 +38,10 @@ WM_KERNEL_VARIANTS(_scalar)
 #ifdef __wasm_simd128__
 WM_KERNEL_VARIANTS(_simd128)
 #endif
+
+// Packs rows into the int16 weight layout (kernels.h); one variant: it is exact and cheap next to the GEMM.
+void wm_pack_rows_i16_scalar(int N, int K, int G, const float *src, int ldn, int ldk, int qmax, int16_t *w,
+                             float *w_scale);
 
 // One value at a time (scalar only; the SIMD128 code has its own 4-lane copy of the same operations).
 float wm_f16_to_f32_scalar(uint16_t h);

@@ -1,4 +1,4 @@
-// Per-row symmetric activation quantization, wasm SIMD128. Bit-identical to quantize_scalar.c: the max is order
+// Per-row (per group) symmetric activation quantization, wasm SIMD128. Bit-identical to quantize_scalar.c: the max is order
 // independent, and each value goes through the same exactly rounded steps (x * s, / a, round half away, clamp).
 #ifdef __wasm_simd128__
 #include <math.h>
@@ -26,10 +26,10 @@ WM_INLINE v128_t quant4(const float *x, const float *s, int k, v128_t a, v128_t 
   return wasm_i32x4_trunc_sat_f32x4(wasm_f32x4_pmin(hi, wasm_f32x4_pmax(lo, q)));  // NaN -> -qmax, as fminf/fmaxf
 }
 
-// --- one row ----------------------------------------------------------------------------------------------------
-// Returns a (0 for an all-zero row); q[0..Kp) as in quantize_scalar.c. 8 values per step: 2 x f32x4 -> i16x8.
-WM_INLINE float quantize_row(int i16, int K, const float *x, const float *s, int qmax, void *q) {
-  int Kp = wm_round_up(K, WM_GEMM_KB), k = 0;
+// --- one group of a row --------------------------------------------------------------------------------------------
+// Returns a (0 for an all-zero group); q[0..Kp) as in quantize_scalar.c. 8 values per step: 2 x f32x4 -> i16x8.
+WM_INLINE float quantize_group(int i16, int K, int Kp, const float *x, const float *s, int qmax, void *q) {
+  int k = 0;
   // pass 1: max |x s|
   v128_t mv = wasm_f32x4_splat(0.0f);
   for (; k + 4 <= K; k += 4) mv = wasm_f32x4_pmax(mv, wasm_f32x4_abs(scaled(x, s, k)));  // skips NaN, as fmaxf
@@ -62,20 +62,30 @@ WM_INLINE float quantize_row(int i16, int K, const float *x, const float *s, int
   return a;
 }
 
-// --- public entry points ------------------------------------------------------------------------------------------
-void wm_quantize_rows_i8_simd128(int M, int K, const float *x, int ldx, const float *in_scale, int qmax,
-                                 int8_t *xq, float *row_scale) {
-  if (qmax > 127) qmax = 127;  // int8 holds at most 127 (as the scalar variant)
-  int Kp = wm_round_up(K, WM_GEMM_KB);
-  for (int m = 0; m < M; m++)
-    row_scale[m] = quantize_row(0, K, x + (size_t)m * ldx, in_scale, qmax, xq + (size_t)m * Kp);
+WM_INLINE void quantize_rows(int i16, int M, int K, int G, const float *x, int ldx, const float *s, int qmax, void *xq,
+                             float *row_scale) {
+  int Kp = wm_round_up(K, WM_GEMM_KB), ng = wm_groups(Kp, G);
+  for (int m = 0; m < M; m++) {
+    const float *xr = x + (size_t)m * ldx;
+    float *a = row_scale + (size_t)m * ng;
+    for (int k0 = 0, g = 0; k0 < Kp; k0 += G, g++) {
+      int kv = K - k0 < G ? K - k0 : G, kp = Kp - k0 < G ? Kp - k0 : G;
+      void *q = i16 ? (void *)((int16_t *)xq + (size_t)m * Kp + k0) : (void *)((int8_t *)xq + (size_t)m * Kp + k0);
+      a[g] = quantize_group(i16, kv, kp, xr + k0, s ? s + k0 : 0, qmax, q);
+    }
+  }
 }
 
-void wm_quantize_rows_i16_simd128(int M, int K, const float *x, int ldx, const float *in_scale, int qmax,
+// --- public entry points ------------------------------------------------------------------------------------------
+void wm_quantize_rows_i8_simd128(int M, int K, int G, const float *x, int ldx, const float *in_scale, int qmax,
+                                 int8_t *xq, float *row_scale) {
+  if (qmax > 127) qmax = 127;  // int8 holds at most 127 (as the scalar variant)
+  quantize_rows(0, M, K, G, x, ldx, in_scale, qmax, xq, row_scale);
+}
+
+void wm_quantize_rows_i16_simd128(int M, int K, int G, const float *x, int ldx, const float *in_scale, int qmax,
                                   int16_t *xq, float *row_scale) {
-  int Kp = wm_round_up(K, WM_GEMM_KB);
-  for (int m = 0; m < M; m++)
-    row_scale[m] = quantize_row(1, K, x + (size_t)m * ldx, in_scale, qmax, xq + (size_t)m * Kp);
+  quantize_rows(1, M, K, G, x, ldx, in_scale, qmax, xq, row_scale);
 }
 
 #else

@@ -161,6 +161,8 @@ test('browser proof: Chromium loads by URL, and ids, info and vectors match Node
     assert.deepEqual(badIds, [], 'browser token ids differ from the reference');
 
     assert.equal(got.workerSame, true, 'a module Web Worker embeds the same vectors, bit for bit');
+    assert.equal(got.threads, 2);
+    assert.equal(got.threadsSame, true, 'load({ threads: 2 }) embeds the same vectors, bit for bit');
 
     // --- vectors and scores, bit for bit
     assert.deepEqual(got.picked, picked);

@@ -89,6 +89,17 @@ async function run() {
   const workerSame = reply.vectors.length === inWorker.length * model.dim && reply.vectors.every((x, k) => Object.is(x, flat[k]));
   fact('worker', `${inWorker.length} texts embedded in a Web Worker: ${workerSame ? 'identical' : 'DIFFERENT'}`);
 
+  // Threads: the same model on this thread plus a worker (js/pool.js), the same texts, bit for bit.
+  status('embedding on 2 threads…');
+  const t2 = performance.now();
+  const threaded = await load(opt.model, { threads: 2 });
+  const tv = await threaded.embed(picked.map((i) => rows[i].text));
+  const threadsMs = performance.now() - t2;
+  const threads = threaded.info.threads;
+  threaded.dispose();
+  const threadsSame = tv.length === picked.length && tv.every((v, i) => v.every((x, k) => Object.is(x, flat[i * model.dim + k])));
+  fact('threads', `${picked.length} texts on ${threads} threads (load + embed ${(threadsMs / 1000).toFixed(2)} s): ${threadsSame ? 'identical' : 'DIFFERENT'}`);
+
   // The ModelScope pipeline form, once: the first query against its candidates.
   const first = table[0];
   const pipe = await model.pipeline({ source_sentence: [rows[first.query].text], sentences_to_compare: first.candidates.map((i) => rows[i].text) });
@@ -101,7 +112,7 @@ async function run() {
 
   return {
     userAgent: navigator.userAgent, crossOriginIsolated: self.crossOriginIsolated,
-    info, dim: model.dim, progress, loadMs, embedMs, embedProgress, picked, ids, table, pipelineScores: pipe.scores, workerSame,
+    info, dim: model.dim, progress, loadMs, embedMs, embedProgress, picked, ids, table, pipelineScores: pipe.scores, workerSame, threads, threadsSame,
     vectors: base64(new Uint8Array(flat.buffer)),
   };
 }

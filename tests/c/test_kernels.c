@@ -107,8 +107,8 @@ static void test_f16(void) {
 // --- quantize -------------------------------------------------------------------------------------------------------
 // Reference in double. Near a rounding tie the f32 kernel may land on the other side (its x * s and a are rounded
 // to f32): allowed only there, by one step.
-static void test_quantize_case(int M, int K, int ldx, int use_scale, int qmax, int i16) {
-  int Kp = wm_round_up(K, WM_GEMM_KB);
+static void test_quantize_case(int M, int K, int G, int ldx, int use_scale, int qmax, int i16) {
+  int Kp = wm_round_up(K, WM_GEMM_KB), ng = wm_groups(Kp, G);
   float *x = xmalloc(sizeof(float) * (size_t)M * ldx), *s = xmalloc(sizeof(float) * K);
   for (int i = 0; i < M * ldx; i++) x[i] = rnd_sym(rnd_unit() < 0.05f ? 40.0f : 2.0f);
   for (int k = 0; k < K; k++) s[k] = 0.25f + 2.0f * rnd_unit();
@@ -116,26 +116,28 @@ static void test_quantize_case(int M, int K, int ldx, int use_scale, int qmax, i
   const float *sp = use_scale ? s : NULL;
   int8_t *q8 = xmalloc((size_t)M * Kp), *q8s = xmalloc((size_t)M * Kp);
   int16_t *q16 = xmalloc(2 * (size_t)M * Kp), *q16s = xmalloc(2 * (size_t)M * Kp);
-  float *rs = xmalloc(4 * (size_t)M), *rss = xmalloc(4 * (size_t)M);
+  float *rs = xmalloc(4 * (size_t)M * ng), *rss = xmalloc(4 * (size_t)M * ng);
   int eqmax = i16 ? qmax : (qmax > 127 ? 127 : qmax);
   if (i16) {
-    wm_quantize_rows_i16(M, K, x, ldx, sp, qmax, q16, rs);
-    wm_quantize_rows_i16_scalar(M, K, x, ldx, sp, qmax, q16s, rss);
+    wm_quantize_rows_i16(M, K, G, x, ldx, sp, qmax, q16, rs);
+    wm_quantize_rows_i16_scalar(M, K, G, x, ldx, sp, qmax, q16s, rss);
   } else {
-    wm_quantize_rows_i8(M, K, x, ldx, sp, qmax, q8, rs);
-    wm_quantize_rows_i8_scalar(M, K, x, ldx, sp, qmax, q8s, rss);
+    wm_quantize_rows_i8(M, K, G, x, ldx, sp, qmax, q8, rs);
+    wm_quantize_rows_i8_scalar(M, K, G, x, ldx, sp, qmax, q8s, rss);
   }
   int same = 1, bad = 0, ties = 0;
   double worst_a = 0;
   for (int m = 0; m < M; m++) {
-    if (f32_bits(rs[m]) != f32_bits(rss[m])) same = 0;
     const float *xr = x + (size_t)m * ldx;
-    double mx = 0;
-    for (int k = 0; k < K; k++) mx = fmax(mx, fabs((double)xr[k] * (sp ? sp[k] : 1.0)));
-    double a = mx / eqmax;
-    if (a > 0) worst_a = fmax(worst_a, fabs(rss[m] - a) / a);
-    else if (rss[m] != 0.0f) bad++;
     for (int k = 0; k < Kp; k++) {
+      int g = k / G;
+      float rg = rss[(size_t)m * ng + g];
+      if (f32_bits(rs[(size_t)m * ng + g]) != f32_bits(rg)) same = 0;
+      double mx = 0;
+      for (int j = g * G; j < K && j < g * G + G; j++) mx = fmax(mx, fabs((double)xr[j] * (sp ? sp[j] : 1.0)));
+      double a = mx / eqmax;
+      if (a > 0) worst_a = fmax(worst_a, fabs(rg - a) / a);
+      else if (rg != 0.0f) bad++;
       int got = i16 ? q16s[(size_t)m * Kp + k] : q8s[(size_t)m * Kp + k];
       int pub = i16 ? q16[(size_t)m * Kp + k] : q8[(size_t)m * Kp + k];
       if (got != pub) same = 0;
@@ -148,9 +150,9 @@ static void test_quantize_case(int M, int K, int ldx, int use_scale, int qmax, i
       else bad++;
     }
   }
-  CHECK(same, "quantize_i%d M=%d K=%d: public != scalar", i16 ? 16 : 8, M, K);
-  CHECK(bad == 0 && worst_a < 2e-7, "quantize_i%d M=%d K=%d qmax=%d: %d wrong, row scale rel err %.2e",
-        i16 ? 16 : 8, M, K, qmax, bad, worst_a);
+  CHECK(same, "quantize_i%d M=%d K=%d G=%d: public != scalar", i16 ? 16 : 8, M, K, G);
+  CHECK(bad == 0 && worst_a < 2e-7, "quantize_i%d M=%d K=%d G=%d qmax=%d: %d wrong, row scale rel err %.2e",
+        i16 ? 16 : 8, M, K, G, qmax, bad, worst_a);
   (void)ties;
   free(x); free(s); free(q8); free(q8s); free(q16); free(q16s); free(rs); free(rss);
 }
@@ -161,17 +163,17 @@ static void test_quantize_ties(void) {
   int8_t q[8];
   float a;
   const int8_t want[8] = {127, 2, -2, 3, -1, 1, -127, 0};
-  wm_quantize_rows_i8(1, 7, x, 7, NULL, 127, q, &a);
+  wm_quantize_rows_i8(1, 7, 8, x, 7, NULL, 127, q, &a);
   CHECK(a == 2.0f && memcmp(q, want, 8) == 0, "quantize ties: a=%g q=%d %d %d %d %d %d %d %d", a, q[0], q[1],
         q[2], q[3], q[4], q[5], q[6], q[7]);
   int16_t q16[8];
   const int16_t want16[8] = {127, 2, -2, 3, -1, 1, -127, 0};
-  wm_quantize_rows_i16(1, 7, x, 7, NULL, 127, q16, &a);
+  wm_quantize_rows_i16(1, 7, 8, x, 7, NULL, 127, q16, &a);
   CHECK(a == 2.0f && memcmp(q16, want16, sizeof want16) == 0, "quantize_i16 ties");
   float z[9] = {0};
   int8_t qz[16];
   memset(qz, 55, sizeof qz);
-  wm_quantize_rows_i8(1, 9, z, 9, NULL, 127, qz, &a);
+  wm_quantize_rows_i8(1, 9, 16, z, 9, NULL, 127, qz, &a);
   int zero = a == 0.0f;
   for (int k = 0; k < 16; k++) zero &= qz[k] == 0;
   CHECK(zero, "quantize all-zero row");
@@ -180,15 +182,16 @@ static void test_quantize_ties(void) {
 static void test_quantize(void) {
   for (int M = 1; M <= 5; M++)
     for (int K = 1; K <= 40; K++) {
-      test_quantize_case(M, K, K + (K % 3), K & 1, 127, 0);
-      test_quantize_case(M, K, K, (K & 2) != 0, K % 5 == 0 ? 2047 : 1023, 1);
+      int G = 8 * rnd_int(1, 6);  // from one block per group to more than Kp
+      test_quantize_case(M, K, G, K + (K % 3), K & 1, 127, 0);
+      test_quantize_case(M, K, G, K, (K & 2) != 0, K % 5 == 0 ? 2047 : 1023, 1);
     }
   static const int Ks[] = {26, 312, 384, 1536};
   for (int i = 0; i < 4; i++) {
-    test_quantize_case(7, Ks[i], Ks[i], 1, 127, 0);
-    test_quantize_case(7, Ks[i], Ks[i] + 4, 0, 127, 0);
-    test_quantize_case(7, Ks[i], Ks[i], 1, 2047, 1);
-    test_quantize_case(3, Ks[i], Ks[i], 1, 200, 0);  // qmax > 127 for int8: taken as 127
+    test_quantize_case(7, Ks[i], 4096, Ks[i], 1, 127, 0);
+    test_quantize_case(7, Ks[i], 64, Ks[i] + 4, 0, 127, 0);
+    test_quantize_case(7, Ks[i], 32, Ks[i], 1, 2047, 1);
+    test_quantize_case(3, Ks[i], 64, Ks[i], 1, 200, 0);  // qmax > 127 for int8: taken as 127
   }
   test_quantize_ties();
 }
@@ -204,8 +207,8 @@ static int8_t *pack_w(int N, int K, const int8_t *W) {
   return p;
 }
 
-static void test_gemm_i8_case(int M, int N, int K, int i16, int with_bias, int unit_scales) {
-  int Kp = wm_round_up(K, WM_GEMM_KB), Np = wm_round_up(N, WM_GEMM_NR);
+static void test_gemm_i8_case(int M, int N, int K, int G, int i16, int with_bias, int unit_scales) {
+  int Kp = wm_round_up(K, WM_GEMM_KB), Np = wm_round_up(N, WM_GEMM_NR), ng = wm_groups(Kp, G);
   int qmax = i16 ? 2047 : 127, ldy = N + (N % 3);
   int8_t *W = xmalloc((size_t)N * K);
   for (int i = 0; i < N * K; i++) W[i] = (int8_t)rnd_int(-127, 127);
@@ -221,18 +224,19 @@ static void test_gemm_i8_case(int M, int N, int K, int i16, int with_bias, int u
       x8[(size_t)m * Kp + k] = (int8_t)(i16 ? 0 : v);
       x16[(size_t)m * Kp + k] = (int16_t)v;
     }
-  float *rs = xmalloc(4 * (size_t)M), *ws = xmalloc(4 * (size_t)Np), *bias = xmalloc(4 * (size_t)N);
-  for (int m = 0; m < M; m++) rs[m] = unit_scales ? 1.0f : 1e-3f + rnd_unit() * 0.02f;
-  for (int n = 0; n < Np; n++) ws[n] = unit_scales ? 1.0f : 1e-3f + rnd_unit() * 0.01f;
+  // row scales [M][ng]; weight scales packed by panel, [Np/4][ng][4]
+  float *rs = xmalloc(4 * (size_t)M * ng), *ws = xmalloc(4 * (size_t)Np * ng), *bias = xmalloc(4 * (size_t)N);
+  for (int i = 0; i < M * ng; i++) rs[i] = unit_scales ? 1.0f : 1e-3f + rnd_unit() * 0.02f;
+  for (int i = 0; i < Np * ng; i++) ws[i] = unit_scales ? 1.0f : 1e-3f + rnd_unit() * 0.01f;
   for (int n = 0; n < N; n++) bias[n] = rnd_sym(1.0f);
   const float *b = with_bias ? bias : NULL;
   float *y = alloc_y(M, ldy), *ys = alloc_y(M, ldy);
   if (i16) {
-    wm_gemm_i16i8(M, N, Kp, x16, rs, w, ws, b, y, ldy);
-    wm_gemm_i16i8_scalar(M, N, Kp, x16, rs, w, ws, b, ys, ldy);
+    wm_gemm_i16i8(M, N, Kp, G, x16, rs, w, ws, b, y, ldy);
+    wm_gemm_i16i8_scalar(M, N, Kp, G, x16, rs, w, ws, b, ys, ldy);
   } else {
-    wm_gemm_i8(M, N, Kp, x8, rs, w, ws, b, y, ldy);
-    wm_gemm_i8_scalar(M, N, Kp, x8, rs, w, ws, b, ys, ldy);
+    wm_gemm_i8(M, N, Kp, G, x8, rs, w, ws, b, y, ldy);
+    wm_gemm_i8_scalar(M, N, Kp, G, x8, rs, w, ws, b, ys, ldy);
   }
   int same = 1, exact = 1;
   double worst = 0;
@@ -241,19 +245,25 @@ static void test_gemm_i8_case(int M, int N, int K, int i16, int with_bias, int u
       size_t i = (size_t)m * ldy + n;
       if (f32_bits(y[i]) != f32_bits(ys[i])) same = 0;
       int64_t acc = 0;
-      for (int k = 0; k < K; k++)
-        acc += (int64_t)(i16 ? x16[(size_t)m * Kp + k] : x8[(size_t)m * Kp + k]) * W[(size_t)n * K + k];
+      double prod = 0, mag = 0;
+      for (int g = 0; g < ng; g++) {
+        int64_t ag = 0;
+        for (int k = g * G; k < K && k < g * G + G; k++)
+          ag += (int64_t)(i16 ? x16[(size_t)m * Kp + k] : x8[(size_t)m * Kp + k]) * W[(size_t)n * K + k];
+        double t = (double)rs[(size_t)m * ng + g] * ws[(size_t)(n / 4) * ng * 4 + g * 4 + n % 4] * (double)ag;
+        acc += ag, prod += t, mag += fabs(t);
+      }
       if (unit_scales && !with_bias) {
-        if (ys[i] != (float)acc) exact = 0;  // the int32 sum itself (|acc| < 2^24 here: exact in f32)
+        if (ys[i] != (float)acc) exact = 0;  // the int32 sums themselves (|acc| < 2^24 here: exact in f32)
       } else {
-        double prod = (double)rs[m] * ws[n] * (double)acc, ref = prod + (b ? b[n] : 0.0);
-        double err = fabs(ys[i] - ref) / (fabs(prod) + (b ? fabs(b[n]) : 0.0) + 1e-30);
+        double ref = prod + (b ? b[n] : 0.0);
+        double err = fabs(ys[i] - ref) / (mag + (b ? fabs(b[n]) : 0.0) + 1e-30);
         if (err > worst) worst = err;
       }
     }
   const char *nm = i16 ? "gemm_i16i8" : "gemm_i8";
-  CHECK(same, "%s M=%d N=%d K=%d: public != scalar", nm, M, N, K);
-  CHECK(exact && worst <= 1e-6, "%s M=%d N=%d K=%d: exact=%d rel err %.2e", nm, M, N, K, exact, worst);
+  CHECK(same, "%s M=%d N=%d K=%d G=%d: public != scalar", nm, M, N, K, G);
+  CHECK(exact && worst <= 1e-6, "%s M=%d N=%d K=%d G=%d: exact=%d rel err %.2e", nm, M, N, K, G, exact, worst);
   CHECK(y_canaries_ok(y, M, N, ldy) && y_canaries_ok(ys, M, N, ldy), "%s M=%d N=%d K=%d: wrote outside y", nm, M,
         N, K);
   free(W); free(w); free(x8); free(x16); free(rs); free(ws); free(bias); free(y); free(ys);
@@ -263,17 +273,87 @@ static void test_gemm_i8(void) {
   for (int M = 1; M <= 9; M++)
     for (int N = 1; N <= 13; N++)
       for (int K = 1; K <= 40; K++) {
-        int v = rnd_int(0, 3);
-        test_gemm_i8_case(M, N, K, 0, v & 1, v == 0);
-        test_gemm_i8_case(M, N, K, 1, v & 2, v == 1);
+        int v = rnd_int(0, 3), G = 8 * rnd_int(1, 6);  // from one block per group to one group for all of K
+        test_gemm_i8_case(M, N, K, G, 0, v & 1, v == 0);
+        test_gemm_i8_case(M, N, K, G, 1, v & 2, v == 1);
       }
   static const int big[][3] = {{1, 384, 384}, {5, 1152, 384}, {13, 384, 1536}, {17, 1536, 384}, {3, 26, 312},
                                {11, 312, 26}, {128, 64, 384}, {33, 1200, 312}, {2, 13, 1536}};
   for (int i = 0; i < (int)(sizeof big / sizeof big[0]); i++)
     for (int i16 = 0; i16 < 2; i16++) {
-      test_gemm_i8_case(big[i][0], big[i][1], big[i][2], i16, 1, 0);
-      test_gemm_i8_case(big[i][0], big[i][1], big[i][2], i16, 0, 1);
+      test_gemm_i8_case(big[i][0], big[i][1], big[i][2], i16 ? 32 : 64, i16, 1, 0);
+      test_gemm_i8_case(big[i][0], big[i][1], big[i][2], 1 << 20, i16, 1, 0);  // one group: per channel
+      test_gemm_i8_case(big[i][0], big[i][1], big[i][2], 64, i16, 0, 1);
     }
+}
+
+// int16 x int16 (attention): the packer against a direct reference, then the GEMM on packed operands, public ==
+// scalar bit for bit and == the exact integer sums scaled per group.
+static void test_gemm_i16i16_case(int M, int N, int K, int G, int transposed) {
+  int Kp = wm_round_up(K, WM_GEMM_KB), Np = wm_round_up(N, WM_GEMM_NR), ng = wm_groups(Kp, G), qmax = 2047;
+  // src element (n, k): row-major [N][K+3] or, transposed, [K][N+1] (as V^T is read out of V)
+  int ldn = transposed ? 1 : K + 3, ldk = transposed ? N + 1 : 1;
+  float *src = xmalloc(sizeof(float) * (size_t)(transposed ? K * (N + 1) : N * (K + 3)));
+  for (int i = 0; i < (transposed ? K * (N + 1) : N * (K + 3)); i++) src[i] = rnd_sym(rnd_unit() < 0.05f ? 30.0f : 1.0f);
+  if (N > 1) for (int k = 0; k < K; k++) src[(size_t)1 * ldn + (size_t)k * ldk] = 0.0f;  // an all-zero row
+  int16_t *w = xmalloc(2 * (size_t)Np * Kp);
+  float *ws = xmalloc(4 * (size_t)Np * ng);
+  memset(w, 0x55, 2 * (size_t)Np * Kp);
+  wm_pack_rows_i16(N, K, G, src, ldn, ldk, qmax, w, ws);
+  int bad = 0;
+  for (int n = 0; n < Np; n++)
+    for (int k = 0; k < Kp; k++) {
+      int g = k / G;
+      float a = ws[(size_t)(n / 4) * ng * 4 + g * 4 + n % 4];
+      int q = w[(size_t)(n / 4) * Kp * 4 + (k / 8) * 32 + (n % 4) * 8 + k % 8];
+      if (n >= N || k >= K) { bad += q != 0 || (n >= N && a != 0.0f); continue; }
+      double mx = 0;
+      for (int j = g * G; j < K && j < g * G + G; j++) mx = fmax(mx, fabs(src[(size_t)n * ldn + (size_t)j * ldk]));
+      if (fabs(a - mx / qmax) > 1e-6 * mx / qmax) bad++;
+      double v = a > 0 ? src[(size_t)n * ldn + (size_t)k * ldk] / (double)a : 0;
+      if (fabs(q - v) > 0.5 + 1e-3 || abs(q) > qmax) bad++;
+    }
+  CHECK(bad == 0, "pack_rows_i16 N=%d K=%d G=%d transposed=%d: %d wrong", N, K, G, transposed, bad);
+
+  int16_t *x = xmalloc(2 * (size_t)M * Kp);
+  float *rs = xmalloc(4 * (size_t)M * ng), *bias = xmalloc(4 * (size_t)N);
+  for (int m = 0; m < M; m++)
+    for (int k = 0; k < Kp; k++) x[(size_t)m * Kp + k] = (int16_t)(k < K ? rnd_int(-qmax, qmax) : 0);
+  for (int i = 0; i < M * ng; i++) rs[i] = 1e-3f + rnd_unit() * 0.02f;
+  for (int n = 0; n < N; n++) bias[n] = rnd_sym(1.0f);
+  int ldy = N + 1;
+  float *y = alloc_y(M, ldy), *ys = alloc_y(M, ldy);
+  wm_gemm_i16i16(M, N, Kp, G, x, rs, w, ws, (M & 1) ? bias : NULL, y, ldy);
+  wm_gemm_i16i16_scalar(M, N, Kp, G, x, rs, w, ws, (M & 1) ? bias : NULL, ys, ldy);
+  int same = 1;
+  double worst = 0;
+  for (int m = 0; m < M; m++)
+    for (int n = 0; n < N; n++) {
+      size_t i = (size_t)m * ldy + n;
+      if (f32_bits(y[i]) != f32_bits(ys[i])) same = 0;
+      double ref = (M & 1) ? bias[n] : 0, mag = fabs(ref);
+      for (int g = 0; g < ng; g++) {
+        int64_t acc = 0;
+        for (int k = g * G; k < Kp && k < g * G + G; k++)
+          acc += (int64_t)x[(size_t)m * Kp + k] * w[(size_t)(n / 4) * Kp * 4 + (k / 8) * 32 + (n % 4) * 8 + k % 8];
+        double t = (double)rs[(size_t)m * ng + g] * ws[(size_t)(n / 4) * ng * 4 + g * 4 + n % 4] * (double)acc;
+        ref += t, mag += fabs(t);
+      }
+      worst = fmax(worst, fabs(ys[i] - ref) / (mag + 1e-30));
+    }
+  CHECK(same, "gemm_i16i16 M=%d N=%d K=%d G=%d: public != scalar", M, N, K, G);
+  CHECK(worst <= 1e-6, "gemm_i16i16 M=%d N=%d K=%d G=%d: rel err %.2e", M, N, K, G, worst);
+  CHECK(y_canaries_ok(y, M, N, ldy) && y_canaries_ok(ys, M, N, ldy), "gemm_i16i16: wrote outside y");
+  free(src); free(w); free(ws); free(x); free(rs); free(bias); free(y); free(ys);
+}
+
+static void test_gemm_i16i16(void) {
+  for (int M = 1; M <= 6; M++)
+    for (int N = 1; N <= 9; N++)
+      for (int K = 1; K <= 40; K += 3) test_gemm_i16i16_case(M, N, K, 8 * rnd_int(1, 6), (N + K) & 1);
+  static const int big[][3] = {{64, 64, 32}, {1, 128, 32}, {37, 32, 512}, {5, 26, 130}, {128, 128, 64}};
+  for (int i = 0; i < (int)(sizeof big / sizeof big[0]); i++)
+    for (int t = 0; t < 2; t++) test_gemm_i16i16_case(big[i][0], big[i][1], big[i][2], 128, t);
 }
 
 // --- float GEMM -----------------------------------------------------------------------------------------------------
@@ -598,24 +678,24 @@ static double now_s(void) {
 }
 
 // x16: time wm_gemm_i16i8 (activations |x| <= 2047) instead of wm_gemm_i8
-static double bench_i8(int scalar, int x16, int M, int N, int K, double min_s) {
-  int Kp = wm_round_up(K, 8), Np = wm_round_up(N, 4);
+static double bench_i8(int scalar, int x16, int M, int N, int K, int G, double min_s) {
+  int Kp = wm_round_up(K, 8), Np = wm_round_up(N, 4), ng = wm_groups(Kp, G);
   int8_t *x = xmalloc((size_t)M * Kp), *w = xmalloc((size_t)Np * Kp);
   int16_t *x2 = xmalloc(2 * (size_t)M * Kp);
   for (size_t i = 0; i < (size_t)M * Kp; i++) x[i] = (int8_t)rnd_int(-127, 127), x2[i] = (int16_t)rnd_int(-2047, 2047);
   for (size_t i = 0; i < (size_t)Np * Kp; i++) w[i] = (int8_t)rnd_int(-127, 127);
-  float *rs = xmalloc(4 * (size_t)M), *ws = xmalloc(4 * (size_t)Np), *b = xmalloc(4 * (size_t)N),
+  float *rs = xmalloc(4 * (size_t)M * ng), *ws = xmalloc(4 * (size_t)Np * ng), *b = xmalloc(4 * (size_t)N),
         *y = xmalloc(4 * (size_t)M * N);
-  for (int i = 0; i < M; i++) rs[i] = 0.01f;
-  for (int i = 0; i < Np; i++) ws[i] = 0.01f;
+  for (int i = 0; i < M * ng; i++) rs[i] = 0.01f;
+  for (int i = 0; i < Np * ng; i++) ws[i] = 0.01f;
   for (int i = 0; i < N; i++) b[i] = 0.5f;
   double best = 0;  // best of 5 trials: the machine may be shared
   for (int trial = 0; trial < 5; trial++) {
     int reps = 0;
     double t0 = now_s(), t;
     do {
-      if (x16) (scalar ? wm_gemm_i16i8_scalar : wm_gemm_i16i8)(M, N, Kp, x2, rs, w, ws, b, y, N);
-      else (scalar ? wm_gemm_i8_scalar : wm_gemm_i8)(M, N, Kp, x, rs, w, ws, b, y, N);
+      if (x16) (scalar ? wm_gemm_i16i8_scalar : wm_gemm_i16i8)(M, N, Kp, G, x2, rs, w, ws, b, y, N);
+      else (scalar ? wm_gemm_i8_scalar : wm_gemm_i8)(M, N, Kp, G, x, rs, w, ws, b, y, N);
       reps++;
     } while ((t = now_s() - t0) < min_s);
     best = fmax(best, 2.0 * M * N * K * reps / t * 1e-9);
@@ -650,13 +730,18 @@ static void bench(void) {
 #else
   printf("bench (" VARIANT ")\n");
 #endif
+  // group sizes: one group per row (per-channel scales), and the converter's choices
+  static const int groups[] = {1 << 20, 128, 64, 32};
   for (int x16 = 0; x16 < 2; x16++)
-    for (int i = 0; i < 3; i++) {
-      int M = shapes[i][0], N = shapes[i][1], K = shapes[i][2];
-      double fast = bench_i8(0, x16, M, N, K, 0.3), slow = bench_i8(1, x16, M, N, K, 0.2);
-      printf("  %-10s M=%-4d N=%-5d K=%-5d  %7.2f GOPS  (scalar %6.2f GOPS, x%.1f)\n", x16 ? "gemm_i16i8" : "gemm_i8",
-             M, N, K, fast, slow, fast / slow);
-    }
+    for (int i = 0; i < 3; i++)
+      for (int j = 0; j < 4; j++) {
+        int M = shapes[i][0], N = shapes[i][1], K = shapes[i][2], G = groups[j];
+        double fast = bench_i8(0, x16, M, N, K, G, 0.3), slow = bench_i8(1, x16, M, N, K, G, 0.2);
+        char gs[16];
+        snprintf(gs, sizeof gs, G > K ? "K" : "%d", G);
+        printf("  %-10s M=%-4d N=%-5d K=%-5d G=%-4s %7.2f GOPS  (scalar %6.2f GOPS, x%.1f)\n",
+               x16 ? "gemm_i16i8" : "gemm_i8", M, N, K, gs, fast, slow, fast / slow);
+      }
   for (int i = 0; i < 2; i++) {
     int M = shapes[i][0], N = shapes[i][1], K = shapes[i][2];
     double fast = bench_f32(0, M, N, K, 0.3), slow = bench_f32(1, M, N, K, 0.2);
@@ -682,6 +767,7 @@ int main(int argc, char **argv) {
   test_f16();
   test_quantize();
   test_gemm_i8();
+  test_gemm_i16i16();
   test_gemm_f();
   test_erf_exp_gelu();
   test_softmax();

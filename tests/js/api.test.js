@@ -105,6 +105,8 @@ test('embed: shapes, options, single string, progress and cancellation', { skip 
   assert.ok(Math.abs(cosine(raw[0], rows[0]) - 1) < 1e-6 && Math.abs(norm(raw[0]) - 1) > 1e-3);
   const cls = await model.embed(TEXTS, { pooling: 'cls' });
   assert.notDeepEqual(cls[0], rows[0]);
+  // CLS pooling skips all but the first row of each sequence in the last layer (rows move within the batch)
+  for (let i = 0; i < TEXTS.length; i++) assert.deepEqual(cls[i], await model.embed(TEXTS[i], { pooling: 'cls' }), `cls text ${i}: batch = alone`);
   const short = await model.embed(['one two three four five six'], { maxTokens: 4 });
   assert.deepEqual(short[0], (await model.embed(['one two']))[0], 'maxTokens 4 keeps [CLS] one two [SEP]');
 
@@ -214,7 +216,8 @@ test('query / passage prefixes: from config_sentence_transformers.json or conver
     assert.deepEqual(q, (await model.embed(['query: how are you']))[0]);
     const [p] = await model.embed(['fine'], { kind: 'passage' });
     assert.deepEqual(p, (await model.embed(['passage: fine']))[0]);
-    assert.deepEqual(await model.score('how are you', ['fine']), [cosine(q, p)]);
+    const [sc] = await model.score('how are you', ['fine']);
+    assert.ok(Math.abs(sc - cosine(q, p)) < 1e-12, `score ${sc} vs cosine of the prefixed texts ${cosine(q, p)}`);
     const pipe = await model.pipeline({ source_sentence: ['a'], sentences_to_compare: ['b'] });
     assert.deepEqual(pipe.text_embedding, await model.embed(['query: a', 'query: b']), 'the pipeline uses the query prefix');
     await assert.rejects(model.embed(['x'], { kind: 'doc' }), /kind must be 'query' or 'passage'/);
@@ -231,4 +234,33 @@ test('query / passage prefixes: from config_sentence_transformers.json or conver
   } finally {
     rmSync(tmp, { recursive: true, force: true });
   }
+});
+
+test('threads: a pool of workers gives the same vectors, progress, cancellation, errors and disposal', { skip }, async () => {
+  const one = await load(path);
+  const many = Array.from({ length: 300 }, (_, i) => `${TEXTS[i % TEXTS.length]} ${i}`);
+  const want = await one.embed(many);
+  const model = await load(path, { threads: 3 });
+  assert.equal(model.info.threads, 3);
+  assert.equal(one.info.threads, 1);
+  const progress = [];
+  const got = await model.embed(many, { onProgress: (p) => progress.push(p.done) });
+  assert.deepEqual(got, want, 'bit-identical to one thread, in input order');
+  assert.equal(progress.at(-1), 300);
+  assert.ok(progress.every((d, i) => i === 0 || d > progress[i - 1]), 'progress increases');
+  assert.deepEqual(await model.embed(TEXTS[1]), await one.embed(TEXTS[1]), 'one text: on the calling thread');
+  // options reach the workers
+  assert.deepEqual(await model.embed(many.slice(0, 40), { pooling: 'cls', normalize: false }), await one.embed(many.slice(0, 40), { pooling: 'cls', normalize: false }));
+  // concurrent calls queue as with one thread
+  const both = await Promise.all([model.embed(many.slice(0, 50)), model.score(many[0], many.slice(1, 30))]);
+  assert.deepEqual(both[0], want.slice(0, 50));
+  assert.deepEqual(both[1], await one.score(many[0], many.slice(1, 30)));
+  const ac = new AbortController();
+  await assert.rejects(model.embed(many, { signal: ac.signal, onProgress: () => ac.abort() }), { name: 'AbortError' });
+  assert.deepEqual(await model.embed(many.slice(0, 20)), want.slice(0, 20), 'usable after an abort');
+  await assert.rejects(model.embed(many, { maxTokens: 1 }), /max_tokens|maxTokens|token/i, 'a C error from a worker is an Error');
+  model.dispose();
+  await assert.rejects(model.embed(TEXTS), /disposed/);
+  for (const bad of [0, 1.5, '2', 65]) await assert.rejects(load(path, { threads: bad }), { name: 'TypeError' });
+  one.dispose();
 });

@@ -261,6 +261,7 @@ describe('small model', { skip }, () => {
       [['--in', '-', '--out', '-', '--out-format', 'f32'], fs.readFileSync(tmp('t.jsonl')), (r) => f32(r.stdout)],
       [['--in', '-', '--in-format', 'txt', '--out', '-'], fs.readFileSync(tmp('t.txt')), (r) => concat(jsonlVectors(r.out))],
       [['--in', '-', '--out', tmp('d.npy'), '--batch', '1'], TEXTS.map((t) => JSON.stringify({ text: t })).join('\r\n'), () => parseNpy(fs.readFileSync(tmp('d.npy'))).data],
+      [['--in', tmp('t.txt'), '--out', tmp('e.f32'), '--threads', '2'], null, () => f32(fs.readFileSync(tmp('e.f32')))],
     ];
     for (const [args, input, read] of runs) {
       const r = await ok(['embed', '--model', SMALL, ...args], { input });

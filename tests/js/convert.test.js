@@ -89,7 +89,7 @@ describe('format.js', () => {
   });
 
   const tinyConfig = { vocabSize: 5, hidden: 8, numLayers: 1, numHeads: 2, intermediate: 16, maxPositions: 16, typeVocabSize: 2,
-    layerNormEps: 1e-12, weightDtype: DTYPE.F32, embDtype: DTYPE.F32, pooling: POOLING.MEAN, normalize: 1, maxTokens: 16, metric: 1, activation: 1, actBits: 0 };
+    layerNormEps: 1e-12, weightDtype: DTYPE.F32, embDtype: DTYPE.F32, pooling: POOLING.MEAN, normalize: 1, maxTokens: 16, metric: 1, activation: 1, actBits: 0, quantGroup: 0 };
   const tinyFile = (cfg = tinyConfig) => buildWemb(expectedSections(cfg).map((e) => ({
     kind: e.kind, index: e.index, data: e.kind === KIND.CONFIG ? encodeConfig(cfg) : new Uint8Array(e.size ?? 5).fill(e.kind),
   })));
@@ -104,6 +104,11 @@ describe('format.js', () => {
     bad({ pooling: 3 }, /pooling 3/);
     bad({ weightDtype: DTYPE.INT8, actBits: 0 }, /actBits 0 \(expected 2\.\.12\)/);
     bad({ weightDtype: DTYPE.INT8, actBits: 16 }, /actBits 16/);
+    bad({ weightDtype: DTYPE.INT8, actBits: 8, quantGroup: 12 }, /quantGroup 12 \(expected 0, or a multiple of 8/);
+    bad({ quantGroup: 64 }, /quantGroup 64 with weight dtype f32 \(expected 0\)/);
+    // int32 exactness is per group: 12-bit activations over 32768 inputs overflow in one group, not in groups of 128
+    bad({ weightDtype: DTYPE.INT8, actBits: 12, intermediate: 32768 }, /activation bits 12 overflow int32 sums over 32768 inputs/);
+    assert.equal(parseConfig(encodeConfig({ ...tinyConfig, weightDtype: DTYPE.INT8, actBits: 12, intermediate: 32768, quantGroup: 128 })).quantGroup, 128);
     bad({ layerNormEps: 0 }, /layerNormEps 0/);
     bad({ embRows: 6 }, /embRows 6 \(expected 0\.\.5\)/);
     assert.throws(() => parseConfig(new Uint8Array(64)), /CONFIG is 64 bytes \(expected 128\)/);
@@ -191,39 +196,48 @@ describe('quantize.js', () => {
     }
   });
 
-  test('packLinearInt8: layout, padding, error <= scale/2 in the in_scale domain, zero rows', () => {
+  test('packLinearInt8: layout, padding, error <= scale/2 in the in_scale domain, zero rows and groups', () => {
     const r = rng(5);
-    for (const [N, K] of [[7, 13], [4, 8], [1, 1], [9, 24], [12, 40]]) {
+    for (const [N, K, group] of [[7, 13, 0], [4, 8, 0], [1, 1, 0], [9, 24, 0], [12, 40, 0], [7, 13, 8], [9, 40, 16], [5, 70, 32], [6, 24, 64]]) {
       const W = randArray(N * K, r, 0.05);
       const inScale = Float32Array.from({ length: K }, () => 0.25 + 2 * r());
       if (N > 2) W.fill(0, 2 * K, 3 * K); // row 2 all zero
-      const { weight, scale } = packLinearInt8(W, N, K, inScale);
-      const Np = Math.ceil(N / 4) * 4, Kp = Math.ceil(K / 8) * 8;
+      const { weight, scale } = packLinearInt8(W, N, K, inScale, { group });
+      const Np = Math.ceil(N / 4) * 4, Kp = Math.ceil(K / 8) * 8, G = group || Kp, ng = Math.ceil(Kp / G);
       assert.equal(weight.length, Np * Kp);
-      assert.equal(scale.length, Np);
+      assert.equal(scale.length, Np * ng);
+      const sc = (n, k) => scale[Math.floor(n / 4) * ng * 4 + Math.floor(k / G) * 4 + (n % 4)];
       const seen = new Uint8Array(Np * Kp);
       for (let n = 0; n < N; n++) {
-        const amax = Math.max(...Array.from({ length: K }, (_, k) => Math.abs(W[n * K + k] / inScale[k])));
-        if (amax === 0) assert.equal(scale[n], 0, 'zero row: scale 0');
-        else assert.ok(Math.abs(scale[n] - amax / 127) <= 1e-6 * scale[n]);
+        for (let g = 0; g < ng; g++) {
+          const ks = Array.from({ length: Math.max(0, Math.min(K, (g + 1) * G) - g * G) }, (_, i) => g * G + i);
+          const amax = Math.max(0, ...ks.map((k) => Math.abs(W[n * K + k] / inScale[k])));
+          const s = sc(n, g * G);
+          if (amax === 0) assert.equal(s, 0, 'zero group: scale 0');
+          else assert.ok(Math.abs(s - amax / 127) <= 1e-6 * s);
+        }
         for (let k = 0; k < K; k++) {
           const off = Math.floor(n / 4) * (Kp * 4) + Math.floor(k / 8) * 32 + (n % 4) * 8 + (k % 8);
           seen[off] = 1;
           const q = weight[off];
           assert.ok(q >= -127 && q <= 127);
-          const err = Math.abs(W[n * K + k] / inScale[k] - q * scale[n]);
-          assert.ok(err <= scale[n] / 2 * (1 + 1e-6) + 1e-12, `W[${n}][${k}] error ${err} > scale/2 ${scale[n] / 2}`);
+          const err = Math.abs(W[n * K + k] / inScale[k] - q * sc(n, k));
+          assert.ok(err <= sc(n, k) / 2 * (1 + 1e-6) + 1e-12, `W[${n}][${k}] error ${err} > scale/2 ${sc(n, k) / 2}`);
         }
       }
       for (let i = 0; i < seen.length; i++) if (!seen[i]) assert.equal(weight[i], 0, 'padding is zero');
-      for (let n = N; n < Np; n++) assert.equal(scale[n], 0);
-      const back = unpackLinearInt8(weight, scale, N, K, inScale);
-      for (let i = 0; i < N * K; i++) assert.ok(Math.abs(back[i] - W[i]) <= (scale[Math.floor(i / K)] * inScale[i % K]) / 2 * 1.0001 + 1e-12);
+      for (let n = N; n < Np; n++) for (let g = 0; g < ng; g++) assert.equal(sc(n, g * G), 0);
+      const back = unpackLinearInt8(weight, scale, N, K, inScale, { group });
+      for (let i = 0; i < N * K; i++) {
+        const n = Math.floor(i / K), k = i % K;
+        assert.ok(Math.abs(back[i] - W[i]) <= (sc(n, k) * inScale[k]) / 2 * 1.0001 + 1e-12);
+      }
     }
     // rounding half away from zero, clamping and the row maximum hitting exactly 127
     const { weight, scale } = packLinearInt8(new Float32Array([127, -63.5, 0.5, -0.5, 1.5, -127, 0, 0]), 1, 8, null);
     assert.equal(scale[0], 1);
     assert.deepEqual(Array.from(weight.subarray(0, 8)), [127, -64, 1, -1, 2, -127, 0, 0]);
+    assert.throws(() => packLinearInt8(new Float32Array(8), 1, 8, null, { group: 12 }), /group 12/);
   });
 
   test('smoothInScale: alpha 0 is identity, geometric mean 1, outlier channels get small scales', () => {
@@ -296,7 +310,8 @@ describe('converting the shared model folders', { skip: !HAVE_SHARED && 'shared 
         assert.equal(c.maxTokens, 512);
         assert.equal(c.metric, 1);
         assert.equal(c.activation, 1);
-        assert.equal(c.actBits, dtype === 'int8' ? 8 : 0);
+        assert.equal(c.actBits, dtype === 'int8' ? 12 : 0);
+        assert.equal(c.quantGroup, dtype === 'int8' ? 128 : 0);
         assert.equal(w.meta.name, m.model);
         assert.equal(w.meta.source, m.model);
         assert.equal(w.meta.converter, 'wembed 0.1.0');
@@ -357,11 +372,12 @@ describe('converting the shared model folders', { skip: !HAVE_SHARED && 'shared 
                 const inScale = w.f32(linearKind(j, PART.IN_SCALE), l);
                 if (ln) assert.deepEqual(inScale, smoothInScale(src(ln[0]), src(ln[1]), W, N, K, 0.5), `in_scale ${l}/${j} from the right LayerNorm`);
                 else assert.ok(inScale.every((v) => v === 1), 'in_scale all ones');
-                const Kp = Math.ceil(K / 8) * 8;
+                const Kp = Math.ceil(K / 8) * 8, G = c.quantGroup || Kp, ng = Math.ceil(Kp / G);
+                assert.equal(scale.length, Math.ceil(N / 4) * 4 * ng);
                 let worst = 0;
                 for (let n = 0; n < N; n++) {
-                  const s = scale[n];
                   for (let k = 0; k < K; k++) {
+                    const s = scale[(n >> 2) * ng * 4 + Math.floor(k / G) * 4 + (n & 3)];
                     const q = packed[(n >> 2) * Kp * 4 + (k >> 3) * 32 + (n & 3) * 8 + (k & 7)];
                     const err = Math.abs(W[n * K + k] / inScale[k] - q * s) / (s / 2);
                     if (err > worst) worst = err;

@@ -216,6 +216,19 @@ test('tiny WordPiece model: pruned embeds its corpus bit-identically for every e
   }
 });
 
+test('threads: texts embedded by the workers are counted too', async () => {
+  const { dir } = makeTinyFolder(path.join(TMP, 'threads'));
+  const out = path.join(TMP, 'threads.wemb');
+  await convert(dir, { output: out, dtype: 'f32', vocabFrom: writeCorpus('threads.txt', ['hello world', 'the cat']), vocabChars: 'corpus' });
+  const texts = Array.from({ length: 90 }, (_, i) => (i % 3 ? 'hello world the cat' : `small dogs ${i}`));
+  const [one, many] = await Promise.all([load(out), load(out, { threads: 3 })]);
+  const a = await one.embed(texts), b = await many.embed(texts);
+  assert.deepEqual(b, a);
+  assert.deepEqual(one.stats, { texts: 90, prunedTexts: 30 });
+  assert.deepEqual(many.stats, one.stats);
+  one.dispose(), many.dispose();
+});
+
 test('XLM-R shaped model: corpus texts embed bit-identically, prefixes are kept, ids past the tokenizer map to unk', { skip }, async () => {
   const tokenizerJson = xlmrJson();
   const V = 250037;  // as e5: 35 rows no token id reaches

@@ -15,7 +15,9 @@ async function main(): Promise<void> {
   const out: PipelineOutput = await model.pipeline({ source_sentence: ['q'], sentences_to_compare: ['a', 'b'] });
   const fromBytes = await load(new Uint8Array(0));
   const fromResponse = await load(await fetch('https://example.com/model.wemb'));
-  console.log(rows.length, one.length, scores, ids, out.scores, model.dim, fromBytes.dim, fromResponse.dim);
+  const threaded = await load('model.wemb', { threads: 2 });
+  const threads: number = threaded.info.threads, group: number = info.quant_group;
+  console.log(rows.length, one.length, scores, ids, out.scores, model.dim, fromBytes.dim, fromResponse.dim, threads, group);
   const kept: number = info.vocab.kept, corpus: string | null = info.vocab.corpus;
   const { texts, prunedTexts }: ModelStats = model.stats;
   if (corpus !== null && prunedTexts !== null) console.log(`${prunedTexts} of ${texts} texts met pieces outside the ${kept} kept of ${info.vocab.size}`);

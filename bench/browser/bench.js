@@ -1,0 +1,214 @@
+// The Chromium half of `make bench`: wembed vs onnxruntime-web (wasm backend) in one page, on the same model and
+// the same token ids, with the cases of bench/compare.mjs (its Node half). Driven by bench/browser.mjs, which loads
+// this page once per thread count: ORT reads env.wasm.numThreads once, when its wasm starts, so a second count
+// needs a fresh page. Everything the driver reads is in `window.bench` (a promise); progress lines go to the
+// console prefixed "[bench]". Works opened by hand too (node tests/browser/server.mjs, then
+// /bench/browser/bench.html?threads=2).
+//
+// Parity with compare.mjs, on purpose: the same texts (STS words until wembed's tokenizer gives exactly n ids),
+// ORT fed the ids wembed produced (not timed) and mean-pooled + L2-normalized in JS (the work wembed does in
+// wasm, timed), wembed and ORT runs interleaved with alternating order, median/min/max.
+import { load } from '/js/index.js';
+
+const q = new URLSearchParams(location.search);
+const num = (k, d) => Number(q.get(k) ?? d);
+const P = {
+  threads: num('threads', 1),
+  runs: num('runs', 20),
+  warmup: num('warmup', 3),
+  batchRuns: num('batchRuns', 5),
+  loads: num('loads', 5),
+  lengths: (q.get('lengths') ?? '16,32,128,512').split(',').map(Number),
+  batch: num('batch', 256),
+  model: q.get('model') ?? '/build/models/gte-small-synth.int8.wemb',
+  onnx: q.get('onnx') ?? '/shared/models/gte-small-synth/onnx/model_quantized.onnx',
+  texts: q.get('texts') ?? '/shared/reference/models/gte-small-synth/texts.jsonl',
+  // served from the local node_modules: never a CDN (ORT's default wasmPaths would point at one)
+  ortDist: q.get('ortDist') ?? '/node_modules/onnxruntime-web/dist/',
+};
+const CHUNK = 32;   // ORT padded batch size (= wembed's CHUNK_TEXTS, as in compare.mjs)
+
+const logEl = document.getElementById('log');
+const log = (s) => { console.log(`[bench] ${s}`); logEl.textContent += `${s}\n`; };
+const now = () => performance.now();
+const stats = (xs) => {
+  const s = xs.slice().sort((a, b) => a - b);
+  const n = s.length;
+  return { median: n % 2 ? s[n >> 1] : (s[n / 2 - 1] + s[n / 2]) / 2, min: s[0], max: s[n - 1], n };
+};
+const cos = (a, b) => { let d = 0, na = 0, nb = 0; for (let i = 0; i < a.length; i++) { d += a[i] * b[i]; na += a[i] * a[i]; nb += b[i] * b[i]; } return d / Math.sqrt(na * nb); };
+const summary = (xs) => ({ mean: xs.reduce((a, b) => a + b, 0) / xs.length, min: Math.min(...xs) });
+
+// ORT silently falls back to one thread when the page is not cross-origin isolated, and env.wasm.numThreads does
+// not always say so; counting the workers it actually starts (emscripten pthreads) does. Installed before ORT
+// and wembed's pool are imported or used, since both look Worker up when they spawn.
+const spawned = [];
+const NativeWorker = globalThis.Worker;
+globalThis.Worker = class extends NativeWorker {
+  constructor(url, opts) {
+    super(url, opts);
+    spawned.push({ url: String(url).replace(location.origin, ''), name: opts?.name ?? '' });
+  }
+};
+
+// Relaxed SIMD: a hand-assembled module `(func (param v128 v128 v128) (result v128) local.get 0 local.get 1
+// local.get 2 OP)`. OP = i32x4.relaxed_dot_i8x16_i7x16_add_s (0xfd 0x113, LEB128 0x93 0x02), the instruction
+// an int8 GEMM would use; the same module with v128.bitselect (0xfd 0x52, plain SIMD128) must validate, which
+// proves the bytes are well formed and a "false" really means the engine lacks relaxed SIMD.
+const wasmWith = (op) => new Uint8Array([0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
+  0x01, 0x08, 0x01, 0x60, 0x03, 0x7b, 0x7b, 0x7b, 0x01, 0x7b,     // type: (v128 v128 v128) -> v128
+  0x03, 0x02, 0x01, 0x00,                                          // function 0 has type 0
+  0x0a, op.length + 10, 0x01, op.length + 8, 0x00,                 // code: one body, no locals
+  0x20, 0x00, 0x20, 0x01, 0x20, 0x02, ...op, 0x0b]);
+const wasmFeatures = () => ({
+  simd128: WebAssembly.validate(wasmWith([0xfd, 0x52])),
+  relaxed_simd: WebAssembly.validate(wasmWith([0xfd, 0x93, 0x02])),
+});
+
+async function run() {
+  const out = {
+    threads: P.threads,
+    params: P,
+    userAgent: navigator.userAgent,
+    crossOriginIsolated: self.crossOriginIsolated,
+    hardwareConcurrency: navigator.hardwareConcurrency,
+    sharedArrayBuffer: typeof SharedArrayBuffer === 'function',
+    wasm: wasmFeatures(),
+  };
+  log(`threads ${P.threads}; cross-origin isolated ${out.crossOriginIsolated}; relaxed SIMD ${out.wasm.relaxed_simd}`);
+
+  const ort = await import(`${P.ortDist}ort.wasm.min.mjs`);
+  ort.env.wasm.numThreads = P.threads;
+  ort.env.wasm.simd = true;
+  ort.env.wasm.wasmPaths = new URL(P.ortDist, location.href).href;
+  out.ort_version = ort.env.versions.web;
+
+  // Load to ready, both by URL from the same server (the download is part of it, as on a real page). The first
+  // of each ("cold") also compiles its wasm module (and for ORT starts its threads).
+  const wLoads = [], oLoads = [];
+  let model, session;
+  for (let i = 0; i <= P.loads; i++) {
+    let t = now();
+    const m = await load(P.model);
+    wLoads.push(now() - t);
+    if (model) m.dispose(); else model = m;
+    t = now();
+    const s = await ort.InferenceSession.create(P.onnx, { executionProviders: ['wasm'] });
+    oLoads.push(now() - t);
+    if (session) await s.release(); else session = s;
+  }
+  out.load = {
+    wembed: { cold_ms: wLoads[0], warm: stats(wLoads.slice(1)) },
+    ort: { cold_ms: oLoads[0], warm: stats(oLoads.slice(1)) },
+  };
+  out.ort_num_threads = ort.env.wasm.numThreads;
+  out.ort_workers = spawned.filter((w) => w.url.includes('ort-wasm')).length;
+  log(`load to ready (cold): wembed ${wLoads[0].toFixed(0)} ms, ort ${oLoads[0].toFixed(0)} ms; ORT started ${out.ort_workers} worker(s)`);
+
+  const tok = (t) => model.tokenize(t);
+  async function ortEmbed(seqs) {
+    const B = seqs.length, L = Math.max(...seqs.map((s) => s.length));
+    const ids = new BigInt64Array(B * L), mask = new BigInt64Array(B * L);
+    seqs.forEach((s, b) => s.forEach((id, j) => { ids[b * L + j] = BigInt(id); mask[b * L + j] = 1n; }));
+    const r = await session.run({
+      input_ids: new ort.Tensor('int64', ids, [B, L]),
+      attention_mask: new ort.Tensor('int64', mask, [B, L]),
+      token_type_ids: new ort.Tensor('int64', new BigInt64Array(B * L), [B, L]),
+    });
+    const h = r.last_hidden_state.data, H = r.last_hidden_state.dims[2];
+    const vecs = seqs.map((s, b) => {
+      const v = new Float32Array(H);
+      for (let j = 0; j < s.length; j++) for (let k = 0; k < H; k++) v[k] += h[(b * L + j) * H + k];
+      let n = 0;
+      for (let k = 0; k < H; k++) { v[k] /= s.length; n += v[k] * v[k]; }
+      n = 1 / Math.sqrt(n);
+      for (let k = 0; k < H; k++) v[k] *= n;
+      return v;
+    });
+    r.last_hidden_state.dispose?.();
+    return vecs;
+  }
+
+  const res = await fetch(P.texts);
+  if (!res.ok) throw new Error(`cannot fetch ${P.texts}: HTTP ${res.status}`);
+  const refLines = (await res.text()).trim().split('\n').map((l) => JSON.parse(l));
+  const words = refLines.slice(0, 2910).flatMap((r) => r.text.split(/\s+/)).filter(Boolean);
+  function textOf(n) {
+    let text = '', wi = 0;
+    while (wi < words.length) {
+      const cand = text ? `${text} ${words[wi]}` : words[wi];
+      const len = tok(cand).length;
+      if (len <= n) text = cand;
+      if (len >= n - 1) break;
+      wi++;
+    }
+    while (tok(text).length < n) text += ' a';
+    if (tok(text).length !== n) throw new Error(`could not build a ${n}-token text`);
+    return text;
+  }
+
+  out.batch1 = {};
+  for (const n of P.lengths) {
+    const text = textOf(n), ids = tok(text);
+    const w = [], o = [], tk = [];
+    let wv, ov;
+    for (let i = 0; i < P.warmup; i++) { wv = (await model.embed([text]))[0]; [ov] = await ortEmbed([ids]); }
+    for (let i = 0; i < P.runs; i++) {
+      const runW = async () => { const t = now(); wv = (await model.embed([text]))[0]; w.push(now() - t); };
+      const runO = async () => { const t = now(); [ov] = await ortEmbed([ids]); o.push(now() - t); };
+      if (i % 2) { await runO(); await runW(); } else { await runW(); await runO(); }
+      const t = now(); tok(text); tk.push(now() - t);
+    }
+    out.batch1[n] = { tokens: ids.length, wembed: stats(w), ort: stats(o), wembed_tokenize: stats(tk), cosine_wembed_ort: cos(wv, ov) };
+    log(`batch 1 × ${n} tokens: wembed ${stats(w).median.toFixed(2)} ms, ort ${stats(o).median.toFixed(2)} ms`);
+  }
+
+  // The first STS sentences of texts.jsonl. ORT two ways (compare.mjs's third, all padded in one batch, was its
+  // slowest in Node every time and would add a minute here).
+  const sents = refLines.slice(0, P.batch);
+  const texts = sents.map((r) => r.text);
+  const seqs = texts.map(tok);
+  out.ids_equal_reference = seqs.every((s, i) => s.length === sents[i].ids.length && s.every((x, j) => x === sents[i].ids[j]));
+  const ortModes = {
+    [`padded chunks of ${CHUNK}`]: async () => { const v = []; for (let i = 0; i < seqs.length; i += CHUNK) v.push(...await ortEmbed(seqs.slice(i, i + CHUNK))); return v; },
+    'one at a time': async () => { const v = []; for (const s of seqs) v.push(...await ortEmbed([s])); return v; },
+  };
+  const bt = { wembed: [] }, vecs = {};
+  for (const k of Object.keys(ortModes)) bt[k] = [];
+  // batches on `threads` threads (js/pool.js: module Web Workers); batch 1 above stays on one
+  const batchModel = P.threads > 1 ? await load(P.model, { threads: P.threads }) : model;
+  out.wembed_threads = batchModel.info.threads;
+  vecs.wembed = await batchModel.embed(texts);   // warm-up
+  for (const [k, f] of Object.entries(ortModes)) vecs[k] = await f();
+  for (let i = 0; i < P.batchRuns; i++) {
+    let t = now(); vecs.wembed = await batchModel.embed(texts); bt.wembed.push(now() - t);
+    for (const [k, f] of Object.entries(ortModes)) { t = now(); vecs[k] = await f(); bt[k].push(now() - t); }
+  }
+  out.batch = {
+    sentences: P.batch,
+    tokens_total: seqs.reduce((a, s) => a + s.length, 0),
+    tokens_max: Math.max(...seqs.map((s) => s.length)),
+    ms: Object.fromEntries(Object.entries(bt).map(([k, v]) => [k, stats(v)])),
+    sentences_per_s: Object.fromEntries(Object.entries(bt).map(([k, v]) => [k, (P.batch * 1000) / stats(v).median])),
+  };
+  out.fidelity = {
+    sentences: P.batch,
+    cosine_wembed_vs_ort: summary(texts.map((_, i) => cos(vecs.wembed[i], vecs['one at a time'][i]))),
+  };
+  log(`batch ${P.batch}: ${Object.entries(out.batch.sentences_per_s).map(([k, v]) => `${k} ${v.toFixed(1)}/s`).join(', ')}`);
+  out.workers = spawned;
+  if (batchModel !== model) batchModel.dispose();
+  model.dispose();
+  await session.release();
+  log('done');
+  return out;
+}
+
+window.bench = run();
+window.bench.catch((e) => {
+  const pre = document.createElement('pre');
+  pre.className = 'error';
+  pre.textContent = `${e?.name}: ${e?.message}\n${e?.stack ?? ''}`;
+  document.body.append(pre);
+  console.error(`[bench] failed: ${e?.message}`);
+});

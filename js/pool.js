@@ -1,0 +1,131 @@
+// Threads for a model: `load(src, { threads: n })` runs n - 1 workers (js/worker.js) next to the calling thread.
+// Each worker has its own instance of the wasm module and its own copy of the model, so nothing is shared and
+// nothing needs cross-origin isolation (SharedArrayBuffer); the price is n copies of the model in memory.
+// A batch is cut into chunks of texts that the calling thread and the workers take in turn, first come first
+// served; the results keep the input order. One text is always embedded on the calling thread.
+const isNode = typeof process !== 'undefined' && !!process.versions?.node && typeof window === 'undefined';
+const WORKER_URL = new URL('./worker.js', import.meta.url);
+
+class Thread {
+  constructor(worker) {
+    this.worker = worker;
+    this.pending = new Map();  // id -> { resolve, reject }
+    this.nextId = 1;
+    this.failed = null;
+    const onMessage = (msg) => {
+      const p = this.pending.get(msg.id ?? 0);
+      if (!p) return;
+      this.pending.delete(msg.id ?? 0);
+      if (isNode && !this.pending.size) worker.unref();
+      if (msg.type === 'error') p.reject(new Error(msg.message));
+      else p.resolve(msg);
+    };
+    const onError = (e) => {
+      this.failed = new Error(`wembed: worker failed: ${e?.message ?? e}`);
+      for (const p of this.pending.values()) p.reject(this.failed);
+      this.pending.clear();
+      if (isNode) worker.unref();
+    };
+    if (isNode) {
+      worker.on('message', onMessage);
+      worker.on('error', onError);
+      worker.unref();  // an idle pool does not keep a Node process alive (ref'd while a request is pending)
+    } else {
+      worker.onmessage = (e) => onMessage(e.data);
+      worker.onerror = (e) => { e.preventDefault?.(); onError(e); };
+    }
+  }
+
+  request(msg, transfer = [], id = 0) {
+    if (this.failed) return Promise.reject(this.failed);
+    return new Promise((resolve, reject) => {
+      if (isNode && !this.pending.size) this.worker.ref();
+      this.pending.set(id, { resolve, reject });
+      this.worker.postMessage({ ...msg, id }, transfer);
+    });
+  }
+
+  embed(texts, opts) {
+    return this.request({ type: 'embed', texts, opts }, [], this.nextId++);
+  }
+}
+
+async function spawn() {
+  if (isNode) {
+    const { Worker } = await import(/* webpackIgnore: true */ /* @vite-ignore */ 'node:worker_threads');
+    return new Worker(WORKER_URL);
+  }
+  return new Worker(WORKER_URL, { type: 'module' });
+}
+
+export class Pool {
+  /**
+   * Starts `count` workers, each with a copy of the model file `bytes` (a Uint8Array view; copied, not
+   * transferred) compiled from `module`. Rejects (after stopping them) if any fails to start.
+   */
+  static async create(count, module, bytes) {
+    const threads = [];
+    try {
+      for (let i = 0; i < count; i++) threads.push(new Thread(await spawn()));
+      await Promise.all(threads.map((t) => t.request({ type: 'init', module, bytes: bytes.slice() })));
+    } catch (e) {
+      for (const t of threads) t.worker.terminate();
+      throw new Error(`wembed: cannot start ${count} worker thread${count > 1 ? 's' : ''}: ${e.message}`);
+    }
+    return new Pool(threads);
+  }
+
+  constructor(threads) {
+    this.threads = threads;
+  }
+
+  /**
+   * Embeds chunks (arrays of texts) on the workers and, through embedLocal(texts) -> Float32Array[], on the
+   * calling thread. onChunk(index, rows, pruned) is called as each chunk finishes (pruned: for a worker's chunk, how
+   * many of its texts a pruned vocabulary changed; undefined for the calling thread's); `stop()` is asked before each new
+   * chunk is started (true: start no more, let running ones finish, then reject with its error).
+   */
+  async run(chunks, opts, dim, embedLocal, onChunk, stop) {
+    let next = 0, error = null;
+    const take = () => {
+      if (error) return -1;
+      try {
+        stop();
+      } catch (e) {
+        error = e;
+        return -1;
+      }
+      return next < chunks.length ? next++ : -1;
+    };
+    const worker = async (t) => {
+      for (let i = take(); i >= 0; i = take()) {
+        try {
+          const { vectors, pruned } = await t.embed(chunks[i], opts);
+          const rows = [];
+          for (let j = 0; j < chunks[i].length; j++) rows.push(vectors.subarray(j * dim, (j + 1) * dim));
+          onChunk(i, rows, pruned);
+        } catch (e) {
+          error ??= e;
+        }
+      }
+    };
+    // The calling thread works too, between turns of the event loop so that workers' results are picked up.
+    const local = async () => {
+      for (let i = take(); i >= 0; i = take()) {
+        try {
+          onChunk(i, embedLocal(chunks[i]));
+        } catch (e) {
+          error ??= e;
+        }
+        await new Promise((r) => setTimeout(r, 0));
+      }
+    };
+    await Promise.all([...this.threads.map(worker), local()]);
+    if (error) throw error;
+  }
+
+  close() {
+    for (const t of this.threads) t.worker.terminate();
+    this.threads = [];
+  }
+}

@@ -1,0 +1,41 @@
+// One thread of a model's pool (js/pool.js): a Web Worker or a Node worker_thread holding its own instance of the
+// wasm module with its own copy of the model. Messages:
+//   in  { type: 'init', module: WebAssembly.Module, bytes: Uint8Array }  out { type: 'ready' } | { type: 'error' }
+//   in  { type: 'embed', id, texts, opts }                                 out { type: 'done', id, vectors, pruned } | { type: 'error', id }
+// vectors is one Float32Array of texts.length * dim values, transferred back; pruned: how many of the texts a pruned
+// vocabulary tokenized differently from the full model (model.stats).
+import { Core } from './core.js';
+
+let core = null;
+
+function handle(msg, post) {
+  try {
+    if (msg.type === 'init') {
+      core = new Core(new WebAssembly.Instance(msg.module, { env: { emscripten_notify_memory_growth() {} } }).exports);
+      const base = core.open(msg.bytes.length);
+      core.u8.set(msg.bytes, base);
+      if (!core.feed(msg.bytes.length)) throw new Error('wembed worker: the model did not load');
+      post({ type: 'ready' });
+    } else if (msg.type === 'embed') {
+      const before = core.prunedTexts();
+      const rows = core.embed(msg.texts, msg.opts);
+      const dim = core.dim();
+      const flat = new Float32Array(rows.length * dim);
+      rows.forEach((r, i) => flat.set(r, i * dim));
+      post({ type: 'done', id: msg.id, vectors: flat, pruned: (core.prunedTexts() - before) >>> 0 }, [flat.buffer]);
+    } else if (msg.type === 'close') {
+      core?.close();
+      core = null;
+      post({ type: 'closed' });
+    }
+  } catch (e) {
+    post({ type: 'error', id: msg.id, message: e?.message ?? String(e) });
+  }
+}
+
+if (typeof process !== 'undefined' && process.versions?.node && typeof WorkerGlobalScope === 'undefined') {
+  const { parentPort } = await import(/* webpackIgnore: true */ /* @vite-ignore */ 'node:worker_threads');
+  parentPort.on('message', (msg) => handle(msg, (m, transfer) => parentPort.postMessage(m, transfer)));
+} else {
+  self.onmessage = (e) => handle(e.data, (m, transfer) => self.postMessage(m, transfer));
+}
