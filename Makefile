@@ -46,7 +46,9 @@ $(NATIVE)/%: tools/%.c $(NATIVE)/libwembed.a
 
 # --- wasm build ----------------------------------------------------------------------------------------------
 WASM    := dist/wembed.wasm
-WASM_EXPORTS := _wm_open,_wm_buffer,_wm_feed,_wm_last_error,_wm_info,_wm_dim,_wm_tokenize,_wm_embed,_wm_close,_malloc,_free
+WASM_EXPORTS := _wm_open,_wm_buffer,_wm_feed,_wm_last_error,_wm_info,_wm_dim,_wm_tokenize,_wm_embed,_wm_pruned_texts,_wm_close,_malloc,_free
+# convert --vocab-from tokenizes its corpus with the tokenizer the model ships (js/convert/corpus.js): the tokenizer alone
+WASM_EXPORTS := $(WASM_EXPORTS),_wm_tokenizer_new,_wm_tokenizer_encode,_wm_tokenizer_free,_wm_tokenizer_pruned_hit
 EMFLAGS := -O3 -msimd128 $(WARN) $(INC) -DNDEBUG -sSTANDALONE_WASM --no-entry -sALLOW_MEMORY_GROWTH=1 \
            -sINITIAL_MEMORY=4MB -sMAXIMUM_MEMORY=4GB -sTOTAL_STACK=1MB -sEXPORTED_FUNCTIONS=$(WASM_EXPORTS) \
            -sERROR_ON_UNDEFINED_SYMBOLS=1 -fno-exceptions
@@ -85,8 +87,13 @@ $(ASAN)/test_format: tests/c/test_format.c $(SRCS) $(HDRS)
 SMALL_MODEL := $(MODELS_DIR)/small-bert.int8.wemb
 $(SMALL_MODEL): $(wildcard js/convert/*.js) js/format.js tests/js/fixtures.mjs
 	rm -f $@ && node -e "import('./tests/js/common.mjs').then((m) => m.smallModel('int8'))"
+# Pruned vocabularies (convert --vocab-from tokenizes the corpus with the wasm module).
+PRUNED_SMALL := $(MODELS_DIR)/small-bert.pruned.int8.wemb $(MODELS_DIR)/small-xlmr.pruned.int8.wemb
+$(PRUNED_SMALL): $(MODELS_DIR)/small-%.pruned.int8.wemb: $(wildcard js/convert/*.js) js/format.js tests/js/fixtures.mjs $(WASM)
+	rm -f $@ && node -e "import('./tests/js/common.mjs').then((m) => m.prunedSmallModel('$*'))"
 ASAN_ZH_TEXTS ?= 100
-test-asan: $(ASAN)/wembed_native $(ASAN)/test_format $(SMALL_MODEL) $(MODELS_DIR)/gte-small-zh-synth.int8.wemb
+ASAN_XLMR_TEXTS ?= 12000
+test-asan: $(ASAN)/wembed_native $(ASAN)/test_format $(SMALL_MODEL) $(MODELS_DIR)/gte-small-zh-synth.int8.wemb $(PRUNED_SMALL)
 	@echo '== ASan/UBSan: .wemb reader under mutations' && $(ASAN)/test_format $(SMALL_MODEL)
 	@echo '== ASan/UBSan: all gte-small-synth reference texts (small model, real tokenizer)'
 	node tests/js/texts-bin.mjs $(SHARED)/reference/models/gte-small-synth/texts.jsonl $(ASAN)/gte.bin
@@ -96,6 +103,16 @@ test-asan: $(ASAN)/wembed_native $(ASAN)/test_format $(SMALL_MODEL) $(MODELS_DIR
 	node tests/js/texts-bin.mjs $(SHARED)/reference/models/gte-small-zh-synth/texts.jsonl $(ASAN)/zh.bin --first $(ASAN_ZH_TEXTS)
 	$(ASAN)/wembed_native $(MODELS_DIR)/gte-small-zh-synth.int8.wemb $(ASAN)/zh.bin $(ASAN)/zh.f32 $(ASAN)/zh.ids >/dev/null
 	node tests/js/check-native.mjs $(SHARED)/reference/models/gte-small-zh-synth $(ASAN)/zh.f32 $(ASAN)/zh.ids
+	@echo '== ASan/UBSan: pruned vocabularies: reader mutations (EMB_WORD_MAP), the corpus texts keep their ids, other texts'
+	$(ASAN)/test_format $(MODELS_DIR)/small-bert.pruned.int8.wemb
+	$(ASAN)/wembed_native $(MODELS_DIR)/small-bert.pruned.int8.wemb $(ASAN)/gte.bin $(ASAN)/pg.f32 $(ASAN)/pg.ids >/dev/null
+	node tests/js/check-native.mjs $(SHARED)/reference/models/gte-small-synth $(ASAN)/pg.f32 $(ASAN)/pg.ids --ids-only
+	$(ASAN)/wembed_native $(MODELS_DIR)/small-bert.pruned.int8.wemb $(ASAN)/zh.bin $(ASAN)/pz.f32 >/dev/null
+	node tests/js/texts-bin.mjs $(SHARED)/reference/models/multilingual-e5-small-synth/texts.jsonl $(ASAN)/e5.bin
+	$(ASAN)/wembed_native $(MODELS_DIR)/small-xlmr.pruned.int8.wemb $(ASAN)/e5.bin $(ASAN)/pe.f32 $(ASAN)/pe.ids >/dev/null
+	node tests/js/check-native.mjs $(SHARED)/reference/models/multilingual-e5-small-synth $(ASAN)/pe.f32 $(ASAN)/pe.ids --ids-only
+	node tests/js/texts-bin.mjs $(SHARED)/reference/tokenizers/xlmr-unigram.jsonl $(ASAN)/xlmr.bin --first $(ASAN_XLMR_TEXTS)
+	$(ASAN)/wembed_native $(MODELS_DIR)/small-xlmr.pruned.int8.wemb $(ASAN)/xlmr.bin $(ASAN)/px.f32 >/dev/null
 
 # The TypeScript declarations compile against an example written as a user would (package self-reference).
 test-types: | $(DEPS_STAMP)

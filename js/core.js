@@ -116,6 +116,9 @@ export class Core {
   }
   dim() { return this.x.wm_dim(this.model); }
 
+  /** Texts so far whose tokenization a pruned vocabulary changed (wm_pruned_texts; 0 when not pruned). */
+  prunedTexts() { return this.x.wm_pruned_texts(this.model) >>> 0; }
+
   /** Writes UTF-8 of texts back to back into wasm memory: [bytesPtr, offsetsPtr]. Caller frees both. */
   packTexts(texts) {
     let cap = 0;

@@ -16,6 +16,7 @@ export const MAX_TOTAL_SIZE = 2 ** 31; // wasm32
 export const KIND = Object.freeze({
   CONFIG: 1, METADATA: 2, TOKENIZER: 3,
   EMB_WORD: 16, EMB_WORD_SCALE: 17, EMB_POS: 18, EMB_TYPE: 19, EMB_LN_GAMMA: 20, EMB_LN_BETA: 21,
+  EMB_WORD_MAP: 22, // pruned vocabulary: u32 [V], token id -> EMB_WORD row
   LINEAR: 32, // 32 + 4j + part
   ATTN_LN_GAMMA: 64, ATTN_LN_BETA: 65, OUT_LN_GAMMA: 66, OUT_LN_BETA: 67,
 });
@@ -53,7 +54,7 @@ export function sectionName(kind) {
 export const isPerLayer = (kind) => kind >= KIND.LINEAR && kind <= KIND.OUT_LN_BETA;
 export const isKnownKind = (kind) =>
   (kind >= KIND.CONFIG && kind <= KIND.TOKENIZER) ||
-  (kind >= KIND.EMB_WORD && kind <= KIND.EMB_LN_BETA) ||
+  (kind >= KIND.EMB_WORD && kind <= KIND.EMB_WORD_MAP) ||
   (kind >= KIND.LINEAR && kind < KIND.LINEAR + 16) ||
   (kind >= KIND.ATTN_LN_GAMMA && kind <= KIND.OUT_LN_BETA);
 
@@ -199,11 +200,13 @@ const CONFIG_FIELDS = [
   [32, 'weightDtype', 'u32'], [36, 'embDtype', 'u32'], [40, 'pooling', 'u32'], [44, 'normalize', 'u32'],
   [48, 'maxTokens', 'u32'], [52, 'metric', 'u32'], [56, 'activation', 'u32'], [60, 'actBits', 'u32'],
   [64, 'quantGroup', 'u32'],
+  [68, 'embRows', 'u32'], // pruned vocabulary: rows stored in EMB_WORD (0: not pruned, V rows)
 ];
 
 /** The 128-byte CONFIG section of config (field names as parseConfig returns them). Checked first. */
 export function encodeConfig(config) {
   const c = { activation: ACTIVATION.GELU_ERF, metric: METRIC.COSINE, actBits: 0, quantGroup: 0, ...config };
+  c.embRows ??= 0;
   c.normalize = c.normalize ? 1 : 0;
   const out = new Uint8Array(CONFIG_SIZE);
   const dv = view(out);
@@ -250,6 +253,7 @@ function checkConfig(c) {
   range('maxTokens', 2, c.maxPositions);
   if (c.metric !== METRIC.COSINE && c.metric !== METRIC.DOT) bad(`score metric ${c.metric} (expected 1 = cosine or 2 = dot)`);
   if (c.activation !== ACTIVATION.GELU_ERF) bad(`activation ${c.activation} (only 1 = erf GELU is known)`);
+  range('embRows', 0, c.vocabSize);
   if (c.weightDtype === DTYPE.INT8) {
     range('actBits', 2, 12);
     if (c.quantGroup % 8 || c.quantGroup > 32768) bad(`quantGroup ${c.quantGroup} (expected 0, or a multiple of 8 up to 32768)`);
@@ -266,7 +270,7 @@ function checkConfig(c) {
 /**
  * Parses and checks the CONFIG section (128 bytes). Returns { vocabSize, hidden, numLayers, numHeads,
  * intermediate, maxPositions, typeVocabSize, layerNormEps, weightDtype, embDtype, pooling, normalize (0/1),
- * maxTokens, metric, activation, actBits, quantGroup }.
+ * maxTokens, metric, activation, actBits, quantGroup, embRows }.
  */
 export function parseConfig(bytes) {
   const b = asBytes(bytes);
@@ -307,12 +311,14 @@ export function expectedSections(c, { metadata = true } = {}) {
   add(KIND.CONFIG, 0, CONFIG_SIZE);
   if (metadata) add(KIND.METADATA, 0, null);
   add(KIND.TOKENIZER, 0, null);
+  const rows = c.embRows || c.vocabSize; // a pruned vocabulary stores its kept rows, and maps every id to one
+  if (c.embRows) add(KIND.EMB_WORD_MAP, 0, 4 * c.vocabSize);
   if (c.embDtype === DTYPE.Q4) {
-    add(KIND.EMB_WORD, 0, c.vocabSize * Math.ceil(H / 2));
-    add(KIND.EMB_WORD_SCALE, 0, f32(c.vocabSize * Math.ceil(H / Q4_GROUP) * 2));
+    add(KIND.EMB_WORD, 0, rows * Math.ceil(H / 2));
+    add(KIND.EMB_WORD_SCALE, 0, f32(rows * Math.ceil(H / Q4_GROUP) * 2));
   } else {
-    add(KIND.EMB_WORD, 0, c.vocabSize * H * DTYPE_BYTES[c.embDtype]);
-    if (c.embDtype === DTYPE.INT8) add(KIND.EMB_WORD_SCALE, 0, f32(c.vocabSize));
+    add(KIND.EMB_WORD, 0, rows * H * DTYPE_BYTES[c.embDtype]);
+    if (c.embDtype === DTYPE.INT8) add(KIND.EMB_WORD_SCALE, 0, f32(rows));
   }
   add(KIND.EMB_POS, 0, f32(c.maxPositions * H));
   add(KIND.EMB_TYPE, 0, f32(c.typeVocabSize * H));

@@ -34,7 +34,11 @@ export interface ModelInfo {
   readonly layers: number;
   readonly heads: number;
   readonly intermediate: number;
-  readonly vocab: number;
+  /**
+   * The vocabulary: size = token ids; kept = ids with their own embedding row (fewer than size when the model was
+   * converted with --vocab-from, whose corpus file is named; the other pieces are not used by the tokenizer).
+   */
+  readonly vocab: { readonly size: number; readonly kept: number; readonly corpus: string | null };
   readonly max_positions: number;
   /** Default token limit, special tokens included; longer texts are truncated. */
   readonly max_tokens: number;
@@ -78,10 +82,22 @@ export interface PipelineOutput {
   scores: number[];
 }
 
+export interface ModelStats {
+  /** Texts tokenized so far (embed, score, pipeline, tokenize). */
+  readonly texts: number;
+  /**
+   * Of those, texts a pruned vocabulary tokenized differently from the full model (0 unless info.vocab.corpus; null
+   * when the model was converted with --vocab-drop-pruned and cannot tell).
+   */
+  readonly prunedTexts: number | null;
+}
+
 export declare class Model {
   private constructor();
   readonly dim: number;
   readonly info: ModelInfo;
+  /** Counters since load (a fresh object on each read). */
+  readonly stats: ModelStats;
   /** One Float32Array(dim) per text, in order. */
   embed(texts: string[], options?: EmbedOptions): Promise<Float32Array[]>;
   /** The vector of one text. */

@@ -111,6 +111,9 @@ export class Model {
   #pool;
   #queue = Promise.resolve();
   #prefixes;
+  #texts = 0;
+  #prunedTexts = 0;
+  #countsPruned = true;
 
   /**
    * @param {Core} core a loaded core (use load()); @param {object} metadata the file's METADATA
@@ -119,9 +122,11 @@ export class Model {
   constructor(core, metadata = {}, pool = null) {
     this.#core = core;
     this.#pool = pool;
-    const c = core.info();
-    /** Model facts: name, dim, layers, heads, hidden, intermediate, vocab, max_positions, max_tokens, pooling,
-     * normalize, metric, dtype, embedding_dtype, size (bytes of the .wemb), source, converter. */
+    const { embedding_rows: rows, ...c } = core.info();
+    const pruned = metadata.vocabulary && typeof metadata.vocabulary === 'object' ? metadata.vocabulary : {};
+    this.#countsPruned = pruned.pruned_pieces !== 'dropped';  // convert --vocab-drop-pruned: nothing left to tell
+    /** Model facts: name, dim, layers, heads, hidden, intermediate, vocab { size, kept, corpus }, max_positions,
+     * max_tokens, pooling, normalize, metric, dtype, embedding_dtype, size (bytes of the .wemb), source, converter. */
     const prompts = metadata.prompts && typeof metadata.prompts === 'object' ? metadata.prompts : {};
     /** Text the model expects before queries and passages (e5: "query: " / "passage: "); '' if none. */
     this.#prefixes = Object.freeze({
@@ -131,6 +136,8 @@ export class Model {
     this.info = Object.freeze({
       name: typeof metadata.name === 'string' ? metadata.name : '',
       ...c,
+      // token ids (size), ids with their own embedding row (kept: fewer when convert --vocab-from pruned it), corpus
+      vocab: Object.freeze({ size: c.vocab, kept: rows ?? c.vocab, corpus: typeof pruned.corpus === 'string' ? pruned.corpus : null }),
       prefixes: this.#prefixes,
       threads: 1 + (pool ? pool.threads.length : 0),
       ...(typeof metadata.source === 'string' && { source: metadata.source }),
@@ -138,6 +145,25 @@ export class Model {
     });
     /** Embedding dimension. */
     this.dim = c.dim;
+  }
+
+  /**
+   * Texts this model has tokenized (embed, score, pipeline, tokenize), and how many of them a pruned vocabulary
+   * tokenized differently from the full model: some word needed a piece the corpus never produced (always 0 when
+   * info.vocab.corpus is null; null when the model was converted with --vocab-drop-pruned and cannot tell).
+   * @returns {{ texts: number, prunedTexts: number | null }}
+   */
+  get stats() {
+    return { texts: this.#texts, prunedTexts: this.#countsPruned ? this.#prunedTexts : null };
+  }
+
+  // Runs one call into the module and counts its texts (n) and the pruned-vocabulary hits among them.
+  #counted(core, n, fn) {
+    const before = core.prunedTexts();
+    const out = fn();
+    this.#texts += n;
+    this.#prunedTexts += (core.prunedTexts() - before) >>> 0;
+    return out;
   }
 
   #live() {
@@ -192,7 +218,12 @@ export class Model {
       const rows = await this.#enqueue(async () => {
         const parts = new Array(chunks.length);
         let done = 0;
-        await pool.run(chunks, opts, this.dim, (texts) => core.embed(texts, opts), (i, r) => {
+        const local = (texts) => this.#counted(core, texts.length, () => core.embed(texts, opts));
+        await pool.run(chunks, opts, this.dim, local, (i, r, pruned) => {
+          if (pruned !== undefined) {  // a worker's chunk (the calling thread's are counted by #counted)
+            this.#texts += r.length;
+            this.#prunedTexts += pruned;
+          }
           parts[i] = r;
           done += r.length;
           onProgress?.({ done, total: list.length });
@@ -206,7 +237,8 @@ export class Model {
       let last = Date.now();
       for (let i = 0; i < list.length; i += CHUNK_TEXTS) {
         checkSignal(signal);
-        out.push(...core.embed(list.slice(i, i + CHUNK_TEXTS), opts));
+        const chunk = list.slice(i, i + CHUNK_TEXTS);
+        out.push(...this.#counted(core, chunk.length, () => core.embed(chunk, opts)));
         onProgress?.({ done: out.length, total: list.length });
         if (i + CHUNK_TEXTS < list.length && (signal || Date.now() - last > YIELD_EVERY_MS)) {
           await yieldToEventLoop();
@@ -261,7 +293,8 @@ export class Model {
   tokenize(text, { maxTokens } = {}) {
     if (typeof text !== 'string') throw new TypeError('wembed: tokenize(text) takes a string');
     if (maxTokens !== undefined && !Number.isInteger(maxTokens)) throw new TypeError('wembed: maxTokens must be an integer');
-    return this.#live().tokenize(text, maxTokens ?? 0);
+    const core = this.#live();
+    return this.#counted(core, 1, () => core.tokenize(text, maxTokens ?? 0));
   }
 
   /** Frees the model's memory. Calls queued before still complete; later calls throw. */

@@ -81,7 +81,8 @@ export class Pool {
 
   /**
    * Embeds chunks (arrays of texts) on the workers and, through embedLocal(texts) -> Float32Array[], on the
-   * calling thread. onChunk(index, rows) is called as each chunk finishes; `stop()` is asked before each new
+   * calling thread. onChunk(index, rows, pruned) is called as each chunk finishes (pruned: for a worker's chunk, how
+   * many of its texts a pruned vocabulary changed; undefined for the calling thread's); `stop()` is asked before each new
    * chunk is started (true: start no more, let running ones finish, then reject with its error).
    */
   async run(chunks, opts, dim, embedLocal, onChunk, stop) {
@@ -99,10 +100,10 @@ export class Pool {
     const worker = async (t) => {
       for (let i = take(); i >= 0; i = take()) {
         try {
-          const { vectors } = await t.embed(chunks[i], opts);
+          const { vectors, pruned } = await t.embed(chunks[i], opts);
           const rows = [];
           for (let j = 0; j < chunks[i].length; j++) rows.push(vectors.subarray(j * dim, (j + 1) * dim));
-          onChunk(i, rows);
+          onChunk(i, rows, pruned);
         } catch (e) {
           error ??= e;
         }

@@ -1,8 +1,9 @@
 // One thread of a model's pool (js/pool.js): a Web Worker or a Node worker_thread holding its own instance of the
 // wasm module with its own copy of the model. Messages:
 //   in  { type: 'init', module: WebAssembly.Module, bytes: Uint8Array }  out { type: 'ready' } | { type: 'error' }
-//   in  { type: 'embed', id, texts, opts }                                 out { type: 'done', id, vectors } | { type: 'error', id }
-// vectors is one Float32Array of texts.length * dim values, transferred back.
+//   in  { type: 'embed', id, texts, opts }                                 out { type: 'done', id, vectors, pruned } | { type: 'error', id }
+// vectors is one Float32Array of texts.length * dim values, transferred back; pruned: how many of the texts a pruned
+// vocabulary tokenized differently from the full model (model.stats).
 import { Core } from './core.js';
 
 let core = null;
@@ -16,11 +17,12 @@ function handle(msg, post) {
       if (!core.feed(msg.bytes.length)) throw new Error('wembed worker: the model did not load');
       post({ type: 'ready' });
     } else if (msg.type === 'embed') {
+      const before = core.prunedTexts();
       const rows = core.embed(msg.texts, msg.opts);
       const dim = core.dim();
       const flat = new Float32Array(rows.length * dim);
       rows.forEach((r, i) => flat.set(r, i * dim));
-      post({ type: 'done', id: msg.id, vectors: flat }, [flat.buffer]);
+      post({ type: 'done', id: msg.id, vectors: flat, pruned: (core.prunedTexts() - before) >>> 0 }, [flat.buffer]);
     } else if (msg.type === 'close') {
       core?.close();
       core = null;

@@ -33,4 +33,9 @@ $(BENCH_PROF_WASM): $(SRCS) $(HDRS) | $(DEPS_STAMP)
 bench-profile: $(BENCH_PROF_WASM) $(BENCH_MODEL) | $(DEPS_STAMP)
 	WEMBED_SHARED=$(abspath $(SHARED))/ node bench/compare.mjs --profile --wasm $(BENCH_PROF_WASM) --model $(BENCH_MODEL) $(BENCH_ARGS)
 
-.PHONY: bench bench-browser bench-profile
+# make bench-prune: multilingual-e5-small-synth as full int8, with the q4 table and with the vocabulary pruned to a
+# multilingual corpus (bench/prune.mjs; about 9 minutes): file sizes, fidelity, reference texts hitting pruned pieces.
+bench-prune: dist/wembed.wasm | $(DEPS_STAMP)
+	node bench/prune.mjs
+
+.PHONY: bench bench-browser bench-profile bench-prune

@@ -33,7 +33,7 @@ $(TOK_DIR)/tokenize_jsonl: tests/c/tokenize_jsonl.c $(TOK_SRCS) $(TOK_HDRS)
 $(TOK_DIR)/fixture.blob: tests/js/tokenizer-blob.mjs js/convert/tokenizer.js
 	@mkdir -p $(@D)
 	node tests/js/tokenizer-blob.mjs --fixture $@ >/dev/null
-$(TOK_DIR)/fixture-unigram.blob $(TOK_DIR)/fixture-bytes.blob: $(TOK_DIR)/fixture-%.blob: tests/js/tokenizer-blob.mjs \
+$(TOK_DIR)/fixture-unigram.blob $(TOK_DIR)/fixture-bytes.blob $(TOK_DIR)/fixture-pruned.blob: $(TOK_DIR)/fixture-%.blob: tests/js/tokenizer-blob.mjs \
     tests/js/unigram-fixture.mjs $(wildcard js/convert/*.js)
 	@mkdir -p $(@D)
 	node tests/js/tokenizer-blob.mjs --fixture-$* $@ >/dev/null
@@ -47,7 +47,7 @@ $(TOK_DIR)/xlmr-unigram.blob: $(XLMR_JSON) tests/js/tokenizer-blob.mjs $(wildcar
 	@mkdir -p $(@D)
 	node tests/js/tokenizer-blob.mjs $< $@ >/dev/null
 
-TOK_FIXTURES  := $(TOK_DIR)/fixture.blob $(TOK_DIR)/fixture-unigram.blob $(TOK_DIR)/fixture-bytes.blob
+TOK_FIXTURES  := $(TOK_DIR)/fixture.blob $(TOK_DIR)/fixture-unigram.blob $(TOK_DIR)/fixture-bytes.blob $(TOK_DIR)/fixture-pruned.blob
 TOK_TEST_DEPS := $(TOK_DIR)/test_tokenizer $(TOK_DIR)/test_tokenizer_asan $(TOK_DIR)/tokenize_jsonl $(TOK_FIXTURES)
 ifneq ($(wildcard $(SHARED)/README.md),)
 TOK_TEST_DEPS += $(TOK_DIR)/bert-uncased.blob $(TOK_DIR)/bert-zh.blob $(TOK_DIR)/xlmr-unigram.blob

@@ -21,6 +21,7 @@ struct wm_model {
     wm_tokenizer *tok;
     wm_bert bert;
     int32_t *ids, *lens;  // [max_rows] packed token ids of the pending batch, and their lengths
+    uint32_t pruned_texts;  // texts whose tokenization the pruned vocabulary changed, since load
     char info[768];
 };
 
@@ -110,11 +111,11 @@ const char *wm_info(wm_model *m) {
     snprintf(m->info, sizeof m->info,
              "{\"dim\":%u,\"hidden\":%u,\"layers\":%u,\"heads\":%u,\"intermediate\":%u,\"vocab\":%u,\"max_positions\":%u,"
              "\"max_tokens\":%u,\"pooling\":\"%s\",\"normalize\":%s,\"metric\":\"%s\",\"dtype\":\"%s\",\"embedding_dtype\":\"%s\","
-             "\"activation_bits\":%u,\"quant_group\":%u,\"size\":%llu,\"special_tokens\":%d}",
+             "\"activation_bits\":%u,\"quant_group\":%u,\"size\":%llu,\"special_tokens\":%d,\"embedding_rows\":%u}",
              c->hidden, c->hidden, c->layers, c->heads, c->intermediate, c->vocab, c->max_positions, c->max_tokens,
              c->pooling == WM_POOL_CLS ? "cls" : "mean", c->normalize ? "true" : "false", c->metric == WM_METRIC_DOT ? "dot" : "cosine",
              dtypes[c->weight_dtype], dtypes[c->emb_dtype], c->weight_dtype == WM_DTYPE_INT8 ? c->act_bits : 0, c->quant_group,
-             (unsigned long long)m->file.total, wm_tokenizer_num_special(m->tok));
+             (unsigned long long)m->file.total, wm_tokenizer_num_special(m->tok), c->emb_rows ? c->emb_rows : c->vocab);
     return m->info;
 }
 
@@ -133,6 +134,7 @@ static int tokenize_checked(wm_model *m, const char *text, size_t len, int32_t *
     int n = wm_tokenizer_encode(m->tok, text, len, ids, limit);
     if (n == -2) return arg_error(m, "out of memory while tokenizing a %zu-byte text", len);  // the model stays usable
     if (n < 0) return arg_error(m, "cannot tokenize with a limit of %d tokens", limit);
+    m->pruned_texts += (uint32_t)wm_tokenizer_pruned_hit(m->tok);
     for (int i = 0; i < n; i++)
         if (ids[i] < 0 || (uint32_t)ids[i] >= m->bert.cfg.vocab)
             return set_error(m, "invalid .wemb: the tokenizer produced id %d outside the vocabulary (%u)", ids[i], (unsigned)m->bert.cfg.vocab);
@@ -171,6 +173,8 @@ int wm_embed(wm_model *m, const char *texts, const uint32_t *offsets, int32_t n,
     }
     return 0;
 }
+
+uint32_t wm_pruned_texts(const wm_model *m) { return m ? m->pruned_texts : 0; }
 
 void wm_close(wm_model *m) {
     if (!m) return;

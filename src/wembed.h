@@ -45,6 +45,10 @@ int wm_tokenize(wm_model *m, const char *text, size_t len, int32_t *ids, int32_t
 int wm_embed(wm_model *m, const char *texts, const uint32_t *offsets, int32_t n, const wm_options *opt,
              float *out);
 
+// Texts tokenized so far (by wm_tokenize and wm_embed) whose ids a pruned vocabulary changed: the full vocabulary
+// would have tokenized some word of them differently (docs/format.md, "Pruned vocabularies"). 0 when not pruned.
+uint32_t wm_pruned_texts(const wm_model *m);
+
 void wm_close(wm_model *m);
 
 #endif

@@ -37,6 +37,7 @@ int main(int argc, char **argv) {
     int dim = wm_dim(m);
     float *out = malloc(sizeof *out * (size_t)dim * (n ? n : 1));
     if (wm_embed(m, bytes, offsets, (int32_t)n, NULL, out)) return fprintf(stderr, "error: %s\n", wm_last_error(m)), 1;
+    if (wm_pruned_texts(m)) fprintf(stderr, "%u of %u texts met pieces outside the pruned vocabulary\n", (unsigned)wm_pruned_texts(m), (unsigned)n);
     FILE *f = fopen(argv[3], "wb");
     fwrite(out, sizeof *out, (size_t)dim * n, f);
     fclose(f);

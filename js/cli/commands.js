@@ -119,6 +119,7 @@ async function streamTexts(a, ctx, name, batchSize, start) {
       const summary = await step.finish();
       await sink.commit();
       progress.finish(summary);
+      reportPruned(model, a, ctx);
     } catch (e) {
       progress.clear();
       await sink.abort();
@@ -129,13 +130,23 @@ async function streamTexts(a, ctx, name, batchSize, start) {
   }
 }
 
+/** With a pruned vocabulary, how many texts the full model would have tokenized differently (stderr, unless quiet). */
+function reportPruned(model, a, ctx) {
+  const { corpus } = model.info.vocab;
+  const { texts, prunedTexts } = model.stats;
+  if (corpus === null || prunedTexts === null || a.quiet || ctx.quiet) return;
+  ctx.stderr.write(`${prunedTexts} of ${texts} texts contained pieces outside the pruned vocabulary (${model.info.vocab.kept} of ${model.info.vocab.size} ids, from ${corpus})\n`);
+}
+
 export const commands = {
   async convert(argv, ctx) {
     const a = parseArgs(argv, {
       out: 'str', dtype: ['int8', 'f16', 'f32'], 'emb-dtype': ['int8', 'q4', 'f16', 'f32'], ...EMBED_SPEC, name: 'str', metric: METRICS,
-      'query-prefix': 'str', 'passage-prefix': 'str',
+      'query-prefix': 'str', 'passage-prefix': 'str', 'vocab-from': 'str', 'vocab-chars': ['all', 'corpus'],
+      'vocab-drop-pruned': 'bool',
     });
     if (a.help) return ctx.stdout.write(commandHelp('convert'));
+    for (const o of ['vocab-chars', 'vocab-drop-pruned']) if (a[o] !== undefined && !a['vocab-from']) throw new UsageError(`--${o} needs --vocab-from`);
     if (a._.length === 0) throw new UsageError('missing <model-dir>');
     if (a._.length > 1) throw new UsageError(`unexpected argument ${JSON.stringify(a._[1])} (one model folder at a time)`);
     requireOptions(a, 'out');
@@ -144,11 +155,18 @@ export const commands = {
       throw new InputError(sysMessage(e, `cannot open model folder ${dir}`));
     });
     if (!st.isDirectory()) throw new InputError(`${dir} is not a folder (convert takes a Hugging Face / sentence-transformers model folder)`);
+    if (a['vocab-from']) {
+      const cst = await stat(a['vocab-from']).catch((e) => {
+        throw new InputError(sysMessage(e, `cannot read the vocabulary corpus ${a['vocab-from']}`));
+      });
+      if (!cst.isFile()) throw new InputError(`the vocabulary corpus ${a['vocab-from']} is not a file (one text per line, or JSON lines with "text")`);
+    }
     const { convert } = await import('../convert/index.js');
     const progress = ctx.progress('convert', { unit: 'layers', quiet: a.quiet });
     const summary = await convert(dir, {
       output: a.out, dtype: a.dtype ?? 'int8', embDtype: a['emb-dtype'], pooling: a.pooling, normalize: a.normalize, maxTokens: a['max-tokens'],
       name: a.name, metric: a.metric, queryPrefix: a['query-prefix'], passagePrefix: a['passage-prefix'],
+      vocabFrom: a['vocab-from'], vocabChars: a['vocab-chars'], vocabDropPruned: a['vocab-drop-pruned'] ?? false,
       onLog(msg) {
         const m = /^layer (\d+)\/(\d+)$/.exec(msg);
         if (m) {
@@ -158,7 +176,9 @@ export const commands = {
       },
     });
     progress.update(progress.total ?? 0);
-    progress.end(`wrote ${summary.output}: ${(summary.bytes / 1e6).toFixed(1)} MB, ${summary.dtype}, ${summary.seconds.toFixed(2)} s`);
+    const v = summary.vocabulary;
+    const pruned = v ? `, vocabulary pruned to ${v.kept} of ${v.rows} ids by ${v.corpus_texts} texts of ${v.corpus} (${(v.bytes_saved / 1e6).toFixed(1)} MB saved)` : '';
+    progress.end(`wrote ${summary.output}: ${(summary.bytes / 1e6).toFixed(1)} MB, ${summary.dtype}${pruned}, ${summary.seconds.toFixed(2)} s`);
     for (const w of summary.warnings ?? []) ctx.warn(w);
   },
 
@@ -256,6 +276,7 @@ export const commands = {
         progress.add(batch.length);
       }
       progress.finish();
+      reportPruned(model, a, ctx);
     } catch (e) {
       progress.clear();
       throw e;

@@ -16,7 +16,7 @@ const COMMON = `  -q, --quiet               no progress or summary on stderr
 
 export const HELP = {
   convert: {
-    synopsis: 'wembed convert <model-dir> -o model.wemb [--dtype int8|f16|f32] [--emb-dtype int8|q4|f16|f32] [--pooling cls|mean]\n                 [--normalize|--no-normalize] [--max-tokens N] [--name NAME] [--metric cosine|dot]\n                 [--query-prefix TEXT] [--passage-prefix TEXT]',
+    synopsis: 'wembed convert <model-dir> -o model.wemb [--dtype int8|f16|f32] [--emb-dtype int8|q4|f16|f32] [--pooling cls|mean]\n                 [--normalize|--no-normalize] [--max-tokens N] [--name NAME] [--metric cosine|dot]\n                 [--query-prefix TEXT] [--passage-prefix TEXT]\n                 [--vocab-from CORPUS [--vocab-chars all|corpus] [--vocab-drop-pruned]]',
     text: `Converts a Hugging Face / sentence-transformers BERT folder (config.json, tokenizer.json, model.safetensors,
 and the sentence-transformers files that set pooling, normalization and the token limit) into one .wemb file.
 
@@ -36,10 +36,21 @@ Options:
   --query-prefix TEXT, --passage-prefix TEXT
                             text the model expects before queries / passages, e.g. "query: " and "passage: "
                             for multilingual-e5 (default: config_sentence_transformers.json "prompts")
+  --vocab-from CORPUS       a smaller file: keep only the vocabulary pieces the model's tokenizer produces on CORPUS
+                            (UTF-8, one text per line, or JSON lines with "text"; tokenized as is and behind the
+                            query / passage prefixes), plus specials, byte pieces and one-character pieces; the
+                            embedding table then stores only their rows. Token ids stay the model's; a word that
+                            needs a dropped piece is split into kept ones, and "embed" reports how many texts did
+  --vocab-chars all|corpus  one-character pieces: all kept (default, as SentencePiece's SetVocabulary) or only those
+                            CORPUS produces
+  --vocab-drop-pruned       leave the dropped pieces out of the tokenizer too (XLM-R: ~6 MB less); "embed" can then
+                            no longer tell which texts needed them
 ${COMMON}
 
-Example:
-  wembed convert ./gte-small -o gte-small.wemb`,
+Examples:
+  wembed convert ./gte-small -o gte-small.wemb
+  wembed convert ./multilingual-e5-small -o e5.wemb --query-prefix "query: " --passage-prefix "passage: " \\
+    --emb-dtype q4 --vocab-from my-texts.txt`,
   },
   embed: {
     synopsis: 'wembed embed --model M.wemb --in (texts.txt|texts.jsonl|-) --out (out.f32|out.jsonl|out.npy|-)\n               [--batch N] [--threads N] [--kind query|passage] [--pooling cls|mean] [--normalize|--no-normalize]\n               [--max-tokens N]',
@@ -126,9 +137,9 @@ Example:
   },
   info: {
     synopsis: 'wembed info MODEL.wemb',
-    text: `Prints the model's facts as JSON: dim, layers, heads, hidden, intermediate, vocab, max_positions, max_tokens,
-pooling, normalize, metric, dtype, size, ... The file is read and verified in full (every section's CRC-32), so
-this also checks a download.
+    text: `Prints the model's facts as JSON: dim, layers, heads, hidden, intermediate, vocab (size, kept and the corpus of a
+pruned vocabulary), max_positions, max_tokens, pooling, normalize, metric, dtype, size, ... The file is read and
+verified in full (every section's CRC-32), so this also checks a download.
 
 Options:
   -m, --model FILE          the model (or give it as the argument)

@@ -10,9 +10,12 @@ import {
   ACTIVATION, DTYPE, DTYPE_NAMES, KIND, LINEAR, LINEAR_NAMES, METRIC, PART, POOLING, encodeConfig, expectedSections,
   linearKind, parseConfig, sectionName,
 } from '../format.js';
+import { corpusIds } from './corpus.js';
 import { readHfFolder } from './hf-folder.js';
 import { packLinearInt8, quantizeRowsInt8, quantizeRowsQ4, smoothInScale, toF16 } from './quantize.js';
 import { FLOAT_DTYPES } from './safetensors.js';
+import { tokenizerSectionFromJson } from './tokenizer.js';
+import { VOCAB_CHARS, embeddingRows, gatherRows, keptIds, vocabularyOf } from './vocab.js';
 import { openWeights } from './weights.js';
 import { WembWriter } from './wemb-writer.js';
 
@@ -83,8 +86,17 @@ function checkTensors(store, model, configFile) {
  *   group        int8: inputs per scale group along K, for weights and activations (config field 64; a multiple
  *                of 8; default DEFAULT_GROUP; 0 = one scale per output channel and per token)
  *   actBits      run-time activation bits for int8 weights (config field 60; default 8)
+ *   vocabFrom    a corpus file (UTF-8 text, one text per line, or JSON lines with "text"): prune the vocabulary to the
+ *                pieces the model's tokenizer produces on it (with and without the query / passage prefixes), plus
+ *                unk, specials, added tokens, byte-fallback pieces and (vocabChars 'all', the default) every
+ *                one-character piece; EMB_WORD then stores only their rows (docs/format.md, "Pruned vocabularies")
+ *   vocabChars   'all' | 'corpus': one-character pieces kept whatever the corpus, or only those it produces
+ *   vocabDropPruned  leave the pruned pieces out of the tokenizer blob too (XLM-R: ~6 MB less), at the price of
+ *                model.stats.prunedTexts (null then: the model cannot tell which texts needed a pruned piece)
+ *   wasm         the wasm module the corpus is tokenized with (default dist/wembed.wasm; see js/core.js)
  *   onLog(msg)   progress messages
- * Returns { output, bytes, dtype, config, metadata, warnings, seconds, sections }.
+ * Returns { output, bytes, dtype, config, metadata, warnings, seconds, sections, vocabulary (pruned: what
+ * METADATA.vocabulary records, else null) }.
  */
 export async function convert(dir, opts = {}) {
   const t0 = performance.now();
@@ -97,6 +109,10 @@ export async function convert(dir, opts = {}) {
   const group = dtype === 'int8' ? (opts.group ?? DEFAULT_GROUP) : 0;
   if (!Number.isInteger(group) || group < 0 || group % 8 || group > 32768) throw new Error(`convert: group ${group} (expected 0, or a multiple of 8 up to 32768)`);
   if (typeof smoothAlpha !== 'number' || !(smoothAlpha >= 0 && smoothAlpha <= 1)) throw new Error(`convert: smoothAlpha ${smoothAlpha} (expected 0..1)`);
+  const { vocabFrom, vocabChars = 'all', vocabDropPruned = false } = opts;
+  if (vocabFrom !== undefined && (typeof vocabFrom !== 'string' || !vocabFrom)) throw new Error('convert: vocabFrom must be the path of a corpus file');
+  if (!VOCAB_CHARS.includes(vocabChars)) throw new Error(`convert: vocabChars ${JSON.stringify(vocabChars)} (expected all or corpus)`);
+  if (typeof vocabDropPruned !== 'boolean') throw new Error('convert: vocabDropPruned must be a boolean');
 
   const folder = await readHfFolder(dir, {
     pooling: opts.pooling, normalize: opts.normalize, maxTokens: opts.maxTokens, name: opts.name, metric: opts.metric,
@@ -114,6 +130,7 @@ export async function convert(dir, opts = {}) {
     const extraLayer = store.resolve(`encoder.layer.${m.numLayers}.attention.self.query.weight`);
     if (extraLayer) warnings.push(`the checkpoint has more layers than num_hidden_layers ${m.numLayers} in ${configFile} (found "${extraLayer}"); converting ${m.numLayers}`);
 
+    const pruned = vocabFrom === undefined ? null : await pruneVocabulary(folder, vocabFrom, { chars: vocabChars, drop: vocabDropPruned }, embDtype, opts.wasm, onLog);
     const config = {
       ...m,
       weightDtype: DTYPES[dtype], embDtype: EMB_DTYPES[embDtype],
@@ -121,6 +138,7 @@ export async function convert(dir, opts = {}) {
       maxTokens: folder.maxTokens, metric: folder.metric === 'dot' ? METRIC.DOT : METRIC.COSINE,
       activation: ACTIVATION.GELU_ERF, actBits, quantGroup: group,
     };
+    if (pruned) config.embRows = pruned.rows.length;
     const configBytes = encodeConfig(config); // checks every field
 
     const relFiles = [...folder.files, ...store.files.map((f) => path.relative(folder.dir, f))];
@@ -136,6 +154,7 @@ export async function convert(dir, opts = {}) {
       maxTokens: folder.maxTokens,
       metric: folder.metric,
       prompts: folder.prompts,  // read by the JS API: embed({ kind }), score, pipeline
+      ...(pruned && { vocabulary: pruned.summary }),  // read by the JS API: info.vocab
       files: relFiles,
     };
     const metaBytes = new TextEncoder().encode(JSON.stringify(metadata));
@@ -162,17 +181,23 @@ export async function convert(dir, opts = {}) {
 
     add(KIND.CONFIG, 0, configBytes);
     add(KIND.METADATA, 0, metaBytes);
-    add(KIND.TOKENIZER, 0, folder.tokenizer);
+    add(KIND.TOKENIZER, 0, pruned ? pruned.tokenizer : folder.tokenizer);
 
     // embeddings
     onLog(`embeddings (${embDtype})`);
-    const word = get('embeddings.word_embeddings.weight');
+    let word = get('embeddings.word_embeddings.weight');
+    let rows = m.vocabSize;
+    if (pruned) {
+      add(KIND.EMB_WORD_MAP, 0, pruned.map);
+      word = gatherRows(word, m.hidden, pruned.rows);
+      rows = pruned.rows.length;
+    }
     if (embDtype === 'int8') {
-      const { q, scale } = quantizeRowsInt8(word, m.vocabSize, m.hidden);
+      const { q, scale } = quantizeRowsInt8(word, rows, m.hidden);
       add(KIND.EMB_WORD, 0, q);
       add(KIND.EMB_WORD_SCALE, 0, scale);
     } else if (embDtype === 'q4') {
-      const { q, scale } = quantizeRowsQ4(word, m.vocabSize, m.hidden);
+      const { q, scale } = quantizeRowsQ4(word, rows, m.hidden);
       add(KIND.EMB_WORD, 0, q);
       add(KIND.EMB_WORD_SCALE, 0, scale);
     } else add(KIND.EMB_WORD, 0, embDtype === 'f16' ? toF16(word) : word);
@@ -230,7 +255,7 @@ export async function convert(dir, opts = {}) {
     onLog(`wrote ${output}: ${done.bytes} bytes in ${seconds.toFixed(2)} s`);
     return {
       output, bytes: done.bytes, dtype, config: describeConfig(parseConfig(configBytes)), metadata, warnings, seconds,
-      sections: done.sections,
+      sections: done.sections, vocabulary: pruned?.summary ?? null,
     };
   } catch (e) {
     writer?.abort();
@@ -238,6 +263,46 @@ export async function convert(dir, opts = {}) {
   } finally {
     store.close();
   }
+}
+
+/**
+ * convert --vocab-from: tokenizes the corpus with the model's full tokenizer (the shipped C code, in wasm), keeps what
+ * it produces (js/convert/vocab.js) and returns the pruned tokenizer blob, the embedding rows and map, and the summary
+ * METADATA.vocabulary records.
+ */
+async function pruneVocabulary(folder, file, { chars, drop }, embDtype, wasm, onLog) {
+  const m = folder.model;
+  const vocab = vocabularyOf(folder.tokenizerJson);
+  const prefixes = [folder.prompts.query, folder.prompts.passage];
+  let corpus;
+  try {
+    corpus = await corpusIds(file, folder.tokenizer, { numIds: vocab.numIds, prefixes, wasm });
+  } catch (e) {
+    throw new Error(`vocabulary corpus ${file}: ${e.message}`, { cause: e });
+  }
+  if (corpus.texts === 0) throw new Error(`vocabulary corpus ${file}: no texts`);
+  const kept = keptIds(vocab, corpus.seen, { chars });
+  const tokenizer = tokenizerSectionFromJson(folder.tokenizerJson, { kept, dropPruned: drop });
+  const { rows, map } = embeddingRows(kept, m.vocabSize, vocab.unkId);
+  const H = m.hidden;
+  const rowBytes = embDtype === 'q4' ? Math.ceil(H / 2) + 8 * Math.ceil(H / 32) : embDtype === 'int8' ? H + 4 : H * (embDtype === 'f16' ? 2 : 4);
+  let seenPieces = 0;
+  for (let id = 0; id < vocab.numIds; id++) seenPieces += corpus.seen[id];
+  const summary = {
+    corpus: path.basename(file),
+    corpus_texts: corpus.texts,
+    prefixes: prefixes.filter((p) => typeof p === 'string' && p),
+    pieces: vocab.pieces,
+    corpus_pieces: seenPieces,
+    one_character_pieces: chars === 'all' ? 'all kept' : 'as the corpus',
+    // flagged: still in the tokenizer, which counts the texts that needed one (model.stats); dropped: left out
+    pruned_pieces: drop ? 'dropped' : 'flagged',
+    kept: rows.length,
+    rows: m.vocabSize,
+    bytes_saved: (m.vocabSize - rows.length) * rowBytes - 4 * m.vocabSize + folder.tokenizer.length - tokenizer.length,
+  };
+  onLog(`vocabulary: ${rows.length} of ${m.vocabSize} ids kept (${seenPieces} produced by ${corpus.texts} texts of ${summary.corpus}), ${(summary.bytes_saved / 1e6).toFixed(1)} MB saved`);
+  return { tokenizer, rows, map, summary };
 }
 
 function describeQuantization(dtype, embDtype, alpha, actBits, group) {

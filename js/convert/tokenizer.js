@@ -48,6 +48,8 @@ export const MAX_PREFIX = 16;
 export const MAX_WORD_CHARS = 65536;
 export const MAX_TOKEN_BYTES = 1024;
 export const MAX_TEMPLATE = 16;
+/** On a Unigram trie id / WordPiece token length: the piece is outside a pruned model's kept vocabulary. */
+export const PRUNED = 0x80000000;
 
 /** FNV-1a 32-bit over bytes[from..to), continuing from state h (the C side uses the same function). */
 export function fnv1a(bytes, h = 0x811c9dc5, from = 0, to = bytes.length) {
@@ -278,12 +280,64 @@ function writeAddedAndTemplate(out, u32, { added, addedOffset, tmpl, templateOff
   return p;
 }
 
+const oneChar = (s) => s.length > 0 && s.length <= 2 && [...s].length === 1;
+
+/**
+ * What pruning a tokenizer.json's vocabulary needs to know (js/convert/vocab.js): { model: 'WordPiece' | 'Unigram',
+ * pieces: vocabulary entries, numIds: 1 + the largest id the tokenizer can produce, unkId, required: the ids every pruned
+ * vocabulary keeps (unk, added tokens, template ids, byte-fallback pieces), singleChars: ids of the one-character
+ * pieces (WordPiece: also continuation prefix + one character) }. Throws like tokenizerSectionFromJson.
+ */
+export function vocabularyOf(json) {
+  if (json === null || typeof json !== 'object' || json.model === null || typeof json.model !== 'object') throw new Error('tokenizer.json must be an object with a model');
+  const m = json.model;
+  const tmpl = templateOf(json.post_processor);
+  const added = addedTokensOf(json.added_tokens, preTokenizerOf(json.pre_tokenizer).type);
+  const required = new Set([...tmpl.prefix, ...tmpl.suffix, ...added.map((a) => a.id)]);
+  const singleChars = [];
+  let pieces, numIds, unkId;
+  if (m.type === 'Unigram') {
+    const uni = unigramOf(m, MAX_IDS, MAX_TOKEN_BYTES);
+    unkId = uni.unkId;
+    required.add(uni.unkId);
+    if (uni.byteIds) for (const id of uni.byteIds) required.add(id);
+    m.vocab.forEach(([piece], id) => { if (oneChar(piece)) singleChars.push(id); });
+    pieces = uni.vocabCount;
+    numIds = uni.vocabCount;
+  } else if (m.type === 'WordPiece') {
+    const wp = wordPieceOf(m);
+    unkId = wp.unkId;
+    required.add(wp.unkId);
+    const prefix = new TextDecoder().decode(wp.prefixBytes);
+    pieces = 0;
+    numIds = 0;
+    for (const [t, id] of Object.entries(wp.vocab)) {
+      uint(id, `vocab id of "${t}"`, MAX_IDS - 1);
+      pieces++;
+      numIds = Math.max(numIds, id + 1);
+      if (oneChar(t) || (prefix && t.startsWith(prefix) && oneChar(t.slice(prefix.length)))) singleChars.push(id);
+    }
+  } else throw new Error(`unsupported model type "${m.type}"`);
+  for (const id of required) numIds = Math.max(numIds, id + 1);
+  return { model: m.type, pieces, numIds, unkId, required: [...required].sort((a, b) => a - b), singleChars };
+}
+
+/** The ids a pruned vocabulary cannot lose. */
+function checkKept(kept, required) {
+  if (!kept) return;
+  for (const id of required) if (!kept[id]) throw new Error(`pruned vocabulary: id ${id} (unk, special, added or byte piece) must be kept`);
+}
+
 /**
  * Builds the tokenizer blob from a parsed tokenizer.json. Throws an Error naming anything unsupported.
+ * opts.kept: a pruned vocabulary, Uint8Array over ids (1 = kept; js/convert/vocab.js): the other pieces are no
+ * longer used; they stay in the blob, flagged, so that the tokenizer can tell when one would have been
+ * (docs/format.md, "Pruned vocabularies"), or with opts.dropPruned they are left out altogether (a smaller blob).
  * @param {object} json
+ * @param {{ kept?: Uint8Array, dropPruned?: boolean }} [opts]
  * @returns {Uint8Array}
  */
-export function tokenizerSectionFromJson(json) {
+export function tokenizerSectionFromJson(json, { kept = null, dropPruned = false } = {}) {
   if (json === null || typeof json !== 'object') throw new Error('tokenizer.json must be an object');
   // truncation / padding are encode-time settings (the caller passes max_tokens); the decoder is not used.
   checkKeys(json, ['version', 'truncation', 'padding', 'added_tokens', 'normalizer', 'pre_tokenizer', 'post_processor', 'decoder', 'model'], 'tokenizer.json');
@@ -300,8 +354,9 @@ export function tokenizerSectionFromJson(json) {
   }
   const tmpl = templateOf(json.post_processor);
   const added = addedTokensOf(json.added_tokens, preTok.type);
-  if (m.type === 'Unigram') return unigramBlob(m, norm, preTok, tmpl, added);
+  if (m.type === 'Unigram') return unigramBlob(m, norm, preTok, tmpl, added, kept, dropPruned);
   const wp = wordPieceOf(m);
+  checkKept(kept, [wp.unkId, ...tmpl.prefix, ...tmpl.suffix, ...added.map((a) => a.id)]);
 
   // Vocabulary: ids may have gaps; an entry with length 0 is "no token".
   const enc = new TextEncoder();
@@ -326,12 +381,12 @@ export function tokenizerSectionFromJson(json) {
 
   // strings pool: vocab tokens by id, then added tokens
   const byId = new Array(vocabCount).fill(null);
-  for (const e of entries) byId[e.id] = e.bytes;
-  let poolSize = 0;
-  for (const b of byId) if (b) poolSize += b.length;
+  for (const e of entries) if (!(dropPruned && kept && !kept[e.id])) byId[e.id] = e.bytes;
+  let poolSize = 0, present = 0;
+  for (const b of byId) if (b) poolSize += b.length, present++;
   for (const a of added) poolSize += a.bytes.length;
   let hashBits = 1;
-  while ((1 << hashBits) < entries.length * 2) hashBits++;
+  while ((1 << hashBits) < present * 2) hashBits++;
   const nSlots = 1 << hashBits;
 
   const tokensOffset = HEADER_SIZE;
@@ -352,7 +407,7 @@ export function tokenizerSectionFromJson(json) {
     if (!b) continue;
     out.set(b, stringsOffset + p);
     u32(tokensOffset + id * 8, p);
-    u32(tokensOffset + id * 8 + 4, b.length);
+    u32(tokensOffset + id * 8 + 4, kept && !kept[id] ? (b.length | PRUNED) >>> 0 : b.length);
     p += b.length;
     if (b.length > maxTokenBytes) maxTokenBytes = b.length;
   }
@@ -449,8 +504,9 @@ function withPipeline(blob, norm, preTok) {
   return out;
 }
 
-function unigramBlob(m, norm, preTok, tmpl, added) {
-  const uni = unigramOf(m, MAX_IDS, MAX_TOKEN_BYTES);
+function unigramBlob(m, norm, preTok, tmpl, added, kept, dropPruned) {
+  const uni = unigramOf(m, MAX_IDS, MAX_TOKEN_BYTES, kept, dropPruned);
+  checkKept(kept, [uni.unkId, ...tmpl.prefix, ...tmpl.suffix, ...added.map((a) => a.id), ...(uni.byteIds ?? [])]);
   let numIds = uni.vocabCount;
   for (const a of added) numIds = Math.max(numIds, a.id + 1);
   for (const id of [...tmpl.prefix, ...tmpl.suffix]) numIds = Math.max(numIds, id + 1);

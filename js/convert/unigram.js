@@ -45,8 +45,10 @@ export function serdeF64(d) {
  * @param {object} m tokenizer.json model (type "Unigram")
  * @param {number} maxIds ids must be below this
  * @param {number} maxPieceBytes longest piece allowed (bytes)
+ * @param {Uint8Array|null} kept pruned vocabulary: ids not kept get the PRUNED flag (bit 31) on their trie node,
+ * or with drop are left out of the trie (their scores stay: the unknown piece's score is the minimum over all)
  */
-export function unigramOf(m, maxIds, maxPieceBytes) {
+export function unigramOf(m, maxIds, maxPieceBytes, kept = null, drop = false) {
   const vocab = m.vocab;
   if (!Array.isArray(vocab) || vocab.length === 0) throw new Error('Unigram vocab must be a non-empty array of [piece, score]');
   if (vocab.length > maxIds) throw new Error(`Unigram vocab too large (${vocab.length} pieces)`);
@@ -70,6 +72,7 @@ export function unigramOf(m, maxIds, maxPieceBytes) {
   for (const [s, id] of last) {
     const bin = Buffer.from(s, 'utf8').toString('latin1');
     if (bin.length === 0) continue; // never matched by the reference's trie
+    if (drop && kept && !kept[id]) continue;
     if (bin.length > maxPieceBytes) throw new Error(`Unigram piece longer than ${maxPieceBytes} bytes (id ${id})`);
     pieces.push({ bytes: bin, id });
     if (bin.length > maxLen) maxLen = bin.length;
@@ -105,7 +108,7 @@ export function unigramOf(m, maxIds, maxPieceBytes) {
       const k = levelBase[d] + filled[d]++;
       nodes[2 * k] = levelBase[d + 1] + filled[d + 1];
       labels[k] = b.charCodeAt(d - 1);
-      if (d === b.length) nodes[2 * k + 1] = id + 1;
+      if (d === b.length) nodes[2 * k + 1] = kept && !kept[id] ? (id + 1) | 0x80000000 : id + 1;
     }
   }
   nodes[2 * count] = count; // sentinel

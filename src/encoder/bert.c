@@ -45,6 +45,7 @@ int wm_bert_init(wm_bert *b, const wm_file *f, char *err, size_t cap) {
     int H = (int)c->hidden, I = (int)c->intermediate, P = (int)c->max_positions, dh = H / (int)c->heads;
     b->word_emb = section(f, WM_SEC_EMB_WORD, 0);
     b->word_scale = section(f, WM_SEC_EMB_WORD_SCALE, 0);
+    b->word_map = section(f, WM_SEC_EMB_WORD_MAP, 0);
     b->pos_emb = section(f, WM_SEC_EMB_POS, 0);
     b->type_emb = section(f, WM_SEC_EMB_TYPE, 0);
     b->emb_ln_gamma = section(f, WM_SEC_EMB_LN_GAMMA, 0);
@@ -115,6 +116,7 @@ static void embed_tokens(wm_bert *b, const int32_t *ids, const int32_t *lens, in
         for (int p = 0; p < lens[s]; p++, row++) {
             float *x = b->x + (size_t)row * H;
             size_t id = (size_t)ids[row];
+            if (b->word_map) id = b->word_map[id];  // ids < V (api.c), rows < emb_rows (wemb.c)
             const float *pos = b->pos_emb + (size_t)p * H;
             switch (b->cfg.emb_dtype) {
             case WM_DTYPE_F32: {

@@ -25,8 +25,9 @@ typedef struct wm_layer {
 
 typedef struct wm_bert {
     wm_config cfg;
-    const void *word_emb;        // [V][H] f32 | f16 | int8 rows
-    const float *word_scale;     // int8: [V]; q4: [V][ceil(H/32)][2] {scale, min}
+    const void *word_emb;        // [R][H] f32 | f16 | int8 | q4 rows; R = V, or emb_rows when pruned
+    const float *word_scale;     // int8: [R]; q4: [R][ceil(H/32)][2] {scale, min}
+    const uint32_t *word_map;    // pruned vocabulary: [V] id -> row of word_emb (every entry checked); else NULL
     const float *pos_emb;        // [P][H]
     const float *type_emb;       // [T][H]; every token has type 0 (single sequences)
     const float *emb_ln_gamma, *emb_ln_beta;  // [H]

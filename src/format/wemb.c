@@ -65,6 +65,7 @@ const char *wm_section_name(uint32_t kind) {
     case WM_SEC_EMB_TYPE: return "EMB_TYPE";
     case WM_SEC_EMB_LN_GAMMA: return "EMB_LN_GAMMA";
     case WM_SEC_EMB_LN_BETA: return "EMB_LN_BETA";
+    case WM_SEC_EMB_WORD_MAP: return "EMB_WORD_MAP";
     case WM_SEC_ATTN_LN_GAMMA: return "ATTN_LN_GAMMA";
     case WM_SEC_ATTN_LN_BETA: return "ATTN_LN_BETA";
     case WM_SEC_OUT_LN_GAMMA: return "OUT_LN_GAMMA";
@@ -80,7 +81,7 @@ const char *wm_section_name(uint32_t kind) {
 
 static int per_layer(uint32_t kind) { return kind >= WM_SEC_LINEAR && kind <= WM_SEC_OUT_LN_BETA; }
 static int known_kind(uint32_t kind) {
-    return (kind >= WM_SEC_CONFIG && kind <= WM_SEC_TOKENIZER) || (kind >= WM_SEC_EMB_WORD && kind <= WM_SEC_EMB_LN_BETA) ||
+    return (kind >= WM_SEC_CONFIG && kind <= WM_SEC_TOKENIZER) || (kind >= WM_SEC_EMB_WORD && kind <= WM_SEC_EMB_WORD_MAP) ||
            (kind >= WM_SEC_LINEAR && kind < WM_SEC_LINEAR + 16) || (kind >= WM_SEC_ATTN_LN_GAMMA && kind <= WM_SEC_OUT_LN_BETA);
 }
 
@@ -186,6 +187,7 @@ static int parse_config(wm_file *f, char *err, size_t cap) {
     c->weight_dtype = rd32(p + 32), c->emb_dtype = rd32(p + 36), c->pooling = rd32(p + 40), c->normalize = rd32(p + 44);
     c->max_tokens = rd32(p + 48), c->metric = rd32(p + 52), c->activation = rd32(p + 56), c->act_bits = rd32(p + 60);
     c->quant_group = rd32(p + 64);
+    c->emb_rows = rd32(p + 68);
 #define CHECK(cond, ...) \
     if (!(cond)) return fail(err, cap, "invalid .wemb config: " __VA_ARGS__)
     CHECK(c->vocab >= 1 && c->vocab <= (1u << 24), "vocab_size %u", (unsigned)c->vocab);
@@ -203,6 +205,7 @@ static int parse_config(wm_file *f, char *err, size_t cap) {
     CHECK(c->max_tokens >= 2 && c->max_tokens <= c->max_positions, "max_tokens %u (max_positions %u)", (unsigned)c->max_tokens, (unsigned)c->max_positions);
     CHECK(c->metric == WM_METRIC_COSINE || c->metric == WM_METRIC_DOT, "score metric %u", (unsigned)c->metric);
     CHECK(c->activation == 1, "activation %u (only 1 = erf GELU is known)", (unsigned)c->activation);
+    CHECK(c->emb_rows <= c->vocab, "embedding rows %u (vocab_size %u)", (unsigned)c->emb_rows, (unsigned)c->vocab);
     if (c->weight_dtype == WM_DTYPE_INT8) {
         CHECK(c->act_bits >= 2 && c->act_bits <= 12, "activation bits %u (2..12)", (unsigned)c->act_bits);
         CHECK(c->quant_group % 8 == 0 && c->quant_group <= 32768, "quantization group %u (0, or a multiple of 8 up to 32768)",
@@ -242,10 +245,20 @@ int wm_file_finish(wm_file *f, char *err, size_t cap) {
     // q4: ceil(H/2) bytes per row (two values per byte), scales {f32 scale, f32 min} per group of WM_Q4_GROUP
     int eq = c->emb_dtype == WM_DTYPE_INT8 || c->emb_dtype == WM_DTYPE_Q4;
     uint64_t groups = (H + WM_Q4_GROUP - 1) / WM_Q4_GROUP;
-    uint64_t word_size = c->emb_dtype == WM_DTYPE_Q4 ? (uint64_t)c->vocab * ((H + 1) / 2) : (uint64_t)c->vocab * H * dtype_size(c->emb_dtype);
-    uint64_t scale_size = c->emb_dtype == WM_DTYPE_Q4 ? (uint64_t)c->vocab * groups * 8 : (uint64_t)c->vocab * 4;
+    uint64_t rows = c->emb_rows ? c->emb_rows : c->vocab;  // a pruned vocabulary stores only its kept rows
+    uint64_t word_size = c->emb_dtype == WM_DTYPE_Q4 ? rows * ((H + 1) / 2) : rows * H * dtype_size(c->emb_dtype);
+    uint64_t scale_size = c->emb_dtype == WM_DTYPE_Q4 ? rows * groups * 8 : rows * 4;
     if (expect(f, WM_SEC_EMB_WORD, 0, word_size, err, cap)) return -1;
     if (eq && expect(f, WM_SEC_EMB_WORD_SCALE, 0, scale_size, err, cap)) return -1;
+    if (c->emb_rows) {
+        if (expect(f, WM_SEC_EMB_WORD_MAP, 0, (uint64_t)c->vocab * 4, err, cap)) return -1;
+        const uint8_t *map = f->bytes + wm_file_find(f, WM_SEC_EMB_WORD_MAP, 0)->offset;
+        for (uint32_t i = 0; i < c->vocab; i++)  // every id the tokenizer may produce must land on a stored row
+            if (rd32(map + 4 * (size_t)i) >= c->emb_rows)
+                return fail(err, cap, "invalid .wemb: section EMB_WORD_MAP maps id %u to row %u, EMB_WORD has %u rows", (unsigned)i,
+                            (unsigned)rd32(map + 4 * (size_t)i), (unsigned)c->emb_rows);
+        expected++;
+    }
     if (expect(f, WM_SEC_EMB_POS, 0, (uint64_t)c->max_positions * H * 4, err, cap) ||
         expect(f, WM_SEC_EMB_TYPE, 0, (uint64_t)c->type_vocab * H * 4, err, cap) || expect(f, WM_SEC_EMB_LN_GAMMA, 0, H * 4, err, cap) ||
         expect(f, WM_SEC_EMB_LN_BETA, 0, H * 4, err, cap))
@@ -272,7 +285,7 @@ int wm_file_finish(wm_file *f, char *err, size_t cap) {
             int extra = (per_layer(s->kind) && s->index >= c->layers) ||
                         (!q && s->kind >= WM_SEC_LINEAR && s->kind < WM_SEC_LINEAR + 16 &&
                          ((s->kind - WM_SEC_LINEAR) % 4 == WM_PART_SCALE || (s->kind - WM_SEC_LINEAR) % 4 == WM_PART_IN_SCALE)) ||
-                        (s->kind == WM_SEC_EMB_WORD_SCALE && !eq);
+                        (s->kind == WM_SEC_EMB_WORD_SCALE && !eq) || (s->kind == WM_SEC_EMB_WORD_MAP && !c->emb_rows);
             if (extra) return fail(err, cap, "invalid .wemb: unexpected section %s[%u] for this config", wm_section_name(s->kind), (unsigned)s->index);
         }
         return fail(err, cap, "invalid .wemb: %u sections, the config implies %u", (unsigned)f->n_sections, (unsigned)expected);

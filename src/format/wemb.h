@@ -10,6 +10,7 @@ enum {
     WM_SEC_CONFIG = 1, WM_SEC_METADATA = 2, WM_SEC_TOKENIZER = 3,
     WM_SEC_EMB_WORD = 16, WM_SEC_EMB_WORD_SCALE = 17, WM_SEC_EMB_POS = 18, WM_SEC_EMB_TYPE = 19,
     WM_SEC_EMB_LN_GAMMA = 20, WM_SEC_EMB_LN_BETA = 21,
+    WM_SEC_EMB_WORD_MAP = 22,  // pruned vocabulary: u32 [V], token id -> EMB_WORD row
     WM_SEC_LINEAR = 32,  // + 4 * linear + part (WM_PART_*), linear = WM_LIN_*
     WM_SEC_ATTN_LN_GAMMA = 64, WM_SEC_ATTN_LN_BETA = 65, WM_SEC_OUT_LN_GAMMA = 66, WM_SEC_OUT_LN_BETA = 67,
 };
@@ -30,6 +31,7 @@ typedef struct wm_config {
     float eps;
     uint32_t weight_dtype, emb_dtype, pooling, normalize, max_tokens, metric, activation, act_bits;
     uint32_t quant_group;  // int8: inputs per scale group along K (multiple of 8); 0 = one group per row
+    uint32_t emb_rows;  // rows stored in EMB_WORD when the vocabulary is pruned (EMB_WORD_MAP present), else 0 (V rows)
 } wm_config;
 
 typedef struct wm_section {

@@ -115,10 +115,15 @@ wm_tokenizer *wm_tokenizer_new(const uint8_t *blob, size_t size, char *err, size
     if (!region_ok(size, tok_off, tok->vocab_count, 8)) FAIL("token index out of bounds");
     tok->tokens = (const uint32_t *)(const void *)(blob + tok_off);
     for (uint32_t i = 0; i < tok->vocab_count; i++) {
-      uint32_t o = tok->tokens[2 * i], n = tok->tokens[2 * i + 1];
+      uint32_t o = tok->tokens[2 * i], n = tok->tokens[2 * i + 1] & ~WM_TOK_PRUNED;
       if (n > tok->max_token_bytes || o > str_size || n > str_size - o) FAILV("token out of bounds: id", i);
+      if (tok->tokens[2 * i + 1] & WM_TOK_PRUNED) {
+        if (!n) FAILV("pruned flag on an empty token index entry: id", i);
+        tok->pruned = 1;
+      }
     }
-    if (tok->tokens[2 * tok->unk_id + 1] == 0) FAILV("unk id not in the vocab", tok->unk_id);
+    if ((tok->tokens[2 * tok->unk_id + 1] & ~WM_TOK_PRUNED) == 0) FAILV("unk id not in the vocab", tok->unk_id);
+    if (tok->tokens[2 * tok->unk_id + 1] & WM_TOK_PRUNED) FAILV("unk token is pruned: id", tok->unk_id);
     if (hash_bits < 1 || hash_bits > WM_TOK_MAX_HASH_BITS) FAILV("bad hash_bits", hash_bits);
     uint32_t nslots = 1u << hash_bits;
     if (!region_ok(size, slot_off, nslots, 4)) FAIL("hash slots out of bounds");
@@ -129,7 +134,7 @@ wm_tokenizer *wm_tokenizer_new(const uint8_t *blob, size_t size, char *err, size
       uint32_t v = tok->slots[i];
       if (!v) { empty++; continue; }
       uint32_t id = (v & 0xFFFFFF) - 1;
-      if ((v & 0xFFFFFF) == 0 || id >= tok->vocab_count || tok->tokens[2 * id + 1] == 0) FAILV("bad hash slot", i);
+      if ((v & 0xFFFFFF) == 0 || id >= tok->vocab_count || (tok->tokens[2 * id + 1] & ~WM_TOK_PRUNED) == 0) FAILV("bad hash slot", i);
     }
     if (!empty) FAIL("hash table has no empty slot");
   }
@@ -173,7 +178,7 @@ wm_tokenizer *wm_tokenizer_new(const uint8_t *blob, size_t size, char *err, size
     FAIL("out of memory");
   for (uint32_t i = 0; i < tok->vocab_count; i++) {
     const uint8_t *t = tok->strings + tok->tokens[2 * i];
-    uint32_t n = tok->tokens[2 * i + 1], pl = tok->prefix_len;
+    uint32_t n = tok->tokens[2 * i + 1] & ~WM_TOK_PRUNED, pl = tok->prefix_len;  // pruned ones too: see wordpiece.c
     if (n >= 2) {
       uint32_t k = wm_maxlen_bucket(t[0], t[1]);
       if (tok->maxlen[k] < n) tok->maxlen[k] = (uint16_t)n;
@@ -221,6 +226,8 @@ void wm_tokenizer_free(wm_tokenizer *tok) {
   free(tok->lenmask);
   free(tok);
 }
+
+int wm_tokenizer_pruned_hit(const wm_tokenizer *tok) { return tok->hit; }
 
 int wm_tokenizer_num_special(const wm_tokenizer *tok) { return (int)(tok->tmpl_prefix + tok->tmpl_suffix); }
 
@@ -280,6 +287,7 @@ int wm_tokenizer_encode(wm_tokenizer *tok, const char *text, size_t len, int32_t
   tok->word_len = 0;
   tok->word_chars = 0;
   tok->pend_n = 0;
+  tok->hit = 0;
   if (tok->generic) {
     encode_generic(tok, s, len);
     int n = (int)tok->tmpl_prefix + tok->out_n;

@@ -22,6 +22,10 @@ void wm_tokenizer_free(wm_tokenizer *tok);
 // ids must have room for max_tokens entries.
 int wm_tokenizer_encode(wm_tokenizer *tok, const char *text, size_t len, int32_t *ids, int max_tokens);
 
+// 1 if the last encode of a pruned tokenizer (docs/format.md, "Pruned vocabularies") tokenized some word
+// differently than the full vocabulary would have, else 0.
+int wm_tokenizer_pruned_hit(const wm_tokenizer *tok);
+
 // Number of special tokens the template adds to a single sequence (2 for [CLS] ... [SEP]).
 int wm_tokenizer_num_special(const wm_tokenizer *tok);
 

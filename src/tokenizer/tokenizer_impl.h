@@ -35,6 +35,10 @@
 #define WM_TOK_STEP_SIZE 32
 #define WM_TOK_MAX_STEPS 8
 #define WM_TOK_UNIGRAM_BYTE_FALLBACK 1
+// On a Unigram trie id or a WordPiece token length: the piece lies outside the kept vocabulary of a pruned model
+// (convert --vocab-from). It stays in the blob so that the tokenizer can tell when the full vocabulary would have
+// tokenized a word differently (wm_tokenizer_pruned_hit).
+#define WM_TOK_PRUNED 0x80000000u
 #define WM_PC_MAX_KEY 5                // longest charsmap key the reference can match (bytes)
 #define WM_PC_MAX_HASH_BITS 24
 #define WM_REPLACE_MAX_CHARS 16
@@ -131,6 +135,8 @@ struct wm_tokenizer {
   uint8_t added_first[256];  // first bytes of added tokens
   const uint32_t *tmpl;      // template ids: prefix then suffix
   uint32_t tmpl_prefix, tmpl_suffix;
+  int pruned;                // some entry carries WM_TOK_PRUNED
+  int hit;                   // this encode: the kept vocabulary changed the tokenization of a word
   uint8_t ascii_class[128];  // what the whole pipeline does with an ASCII character (WM_ASCII_*)
   uint8_t ascii_map[128];    // the character it becomes (lower-casing)
   uint16_t *maxlen;          // [2][WM_MAXLEN_BUCKETS]: longest vocab token (bytes, >= 2) by its first two bytes,
@@ -170,6 +176,7 @@ struct wm_tokenizer {
   uint16_t *ulast;                      // length of the best last piece ending at each position (0: not reached)
   int32_t *uid;                         // its id
   double *ring;                         // best path scores, by absolute position modulo ring_mask + 1
+  double *fring;                        // pruned blobs: the same over the full vocabulary (kept and pruned pieces)
   size_t ring_mask, ubase;              // ubase: absolute position of lattice position 0
   uint32_t *ufront;                     // convergence check scratch (max_piece + 1 entries)
   size_t ucap, ulen, uproc, ucheck, ugap;

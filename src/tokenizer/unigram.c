@@ -13,6 +13,12 @@
 // absolute (sums from the word start), so the arithmetic is the reference's, bit for bit. Memory is bounded by the
 // distance between such meeting points: tens of bytes in real text, the whole word (7 bytes per byte) at worst,
 // e.g. "aaaa...", whose best path depends on the word's length from its first piece on.
+//
+// Pruned vocabularies (convert --vocab-from): pieces flagged WM_TOK_PRUNED are left out of the lattice, as
+// SentencePiece's SetVocabulary does with unused pieces, so a word falls back to smaller kept pieces, and a character
+// without a kept one-character piece becomes an unknown node. A second score ring runs the same Viterbi over every
+// piece (scores only): when the full vocabulary's best path of a word scores strictly higher than the kept one, the
+// full model would have tokenized the word differently, and the encode reports a hit (ties aside).
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -71,7 +77,12 @@ const char *wm_uni_init(wm_tokenizer *tok, const uint8_t *blob, size_t size) {
   for (uint32_t i = 0; i < n; i++) {
     uint32_t fc = t[2 * (size_t)i], end = t[2 * (size_t)i + 2];
     if (fc <= i || fc > end) return "Unigram trie: bad child range";  // children after parents, in order (end <= n)
-    if (t[2 * (size_t)i + 1] > tok->vocab_count) return "Unigram trie: id out of range";
+    uint32_t v = t[2 * (size_t)i + 1];
+    if ((v & ~WM_TOK_PRUNED) > tok->vocab_count) return "Unigram trie: id out of range";
+    if (v & WM_TOK_PRUNED) {
+      if (v == WM_TOK_PRUNED) return "Unigram trie: pruned flag on a prefix that is no piece";
+      tok->pruned = 1;
+    }
     for (uint32_t k = fc + 1; k < end; k++)
       if (lab[k] <= lab[k - 1]) return "Unigram trie: children not sorted";
   }
@@ -104,6 +115,7 @@ const char *wm_uni_init(wm_tokenizer *tok, const uint8_t *blob, size_t size) {
   tok->ring = malloc(ring * sizeof *tok->ring);
   tok->ufront = malloc(((size_t)maxp + 1) * sizeof *tok->ufront);
   tok->unk_buf = malloc(maxp);
+  if (tok->pruned && !(tok->fring = malloc(ring * sizeof *tok->fring))) return "out of memory";
   if (!tok->ring || !tok->ufront || !tok->unk_buf || !alloc_lattice(tok, INITIAL_CAP)) return "out of memory";
   wm_uni_reset(tok);
   return NULL;
@@ -114,6 +126,7 @@ void wm_uni_free(wm_tokenizer *tok) {
   free(tok->ulast);
   free(tok->uid);
   free(tok->ring);
+  free(tok->fring);
   free(tok->ufront);
   free(tok->unk_buf);
 }
@@ -134,6 +147,7 @@ void wm_uni_reset(wm_tokenizer *tok) {
   tok->unk_len = 0;
   tok->ubase = 0;
   if (tok->ring) tok->ring[0] = 0.0;
+  if (tok->fring) tok->fring[0] = 0.0;
 }
 
 // Room for positions 0..need.
@@ -154,6 +168,7 @@ static int reserve(wm_tokenizer *tok, size_t need) {
 }
 
 static inline double *score_at(const wm_tokenizer *tok, size_t q) { return &tok->ring[(tok->ubase + q) & tok->ring_mask]; }
+static inline double *full_at(const wm_tokenizer *tok, size_t q) { return &tok->fring[(tok->ubase + q) & tok->ring_mask]; }
 
 static inline void relax(wm_tokenizer *tok, size_t e, size_t len, double cand, int32_t id) {
   double *sc = score_at(tok, e);
@@ -187,13 +202,44 @@ static void process(wm_tokenizer *tok, size_t s) {
   if (!single) relax(tok, s + mb, mb, tok->unk_score + base, (int32_t)tok->unk_id);
 }
 
+// process() for a pruned vocabulary: the kept pieces feed the lattice, every piece the full-vocabulary scores.
+static void process_pruned(wm_tokenizer *tok, size_t s) {
+  const uint8_t *w = tok->ub;
+  const uint32_t *t = tok->trie;
+  double base = *score_at(tok, s), fbase = *full_at(tok, s);
+  uint8_t b0 = w[s];
+  size_t mb = b0 < 0x80 ? 1 : b0 < 0xE0 ? 2 : b0 < 0xF0 ? 3 : 4;
+  if (mb > tok->ulen - s) mb = tok->ulen - s;
+  size_t lim = tok->ulen - s < tok->max_piece ? tok->ulen - s : tok->max_piece;
+  int single = 0, fsingle = 0;
+  uint32_t node = tok->root[b0];
+  for (size_t len = 1; node; len++) {
+    uint32_t v = t[2 * (size_t)node + 1];
+    if (v) {
+      uint32_t id = (v & ~WM_TOK_PRUNED) - 1;
+      double sc = score_of(tok, id), *f = full_at(tok, s + len);
+      if (!(v & WM_TOK_PRUNED)) {
+        relax(tok, s + len, len, sc + base, (int32_t)id);
+        if (len == mb) single = 1;
+      }
+      if (sc + fbase > *f) *f = sc + fbase;
+      if (len == mb) fsingle = 1;
+    }
+    if (len >= lim) break;
+    node = child(tok, node, w[s + len]);
+  }
+  if (!fsingle && tok->unk_score + fbase > *full_at(tok, s + mb)) *full_at(tok, s + mb) = tok->unk_score + fbase;
+  if (!single) relax(tok, s + mb, mb, tok->unk_score + base, (int32_t)tok->unk_id);
+}
+
 // Id of the piece that is exactly s[0..n), or -1.
 static int32_t exact(const wm_tokenizer *tok, const uint8_t *s, size_t n) {
   if (!n || n > tok->max_piece) return -1;
   uint32_t node = tok->root[s[0]];
   for (size_t i = 1; node && i < n; i++) node = child(tok, node, s[i]);
   if (!node) return -1;
-  return (int32_t)tok->trie[2 * (size_t)node + 1] - 1;
+  uint32_t v = tok->trie[2 * (size_t)node + 1];
+  return v & WM_TOK_PRUNED ? -1 : (int32_t)v - 1;  // a pruned piece is no piece here
 }
 
 static void unk_add(wm_tokenizer *tok, const uint8_t *b, size_t n) {
@@ -297,7 +343,8 @@ static size_t converge(wm_tokenizer *tok) {
 
 static void advance(wm_tokenizer *tok, int final) {
   while (tok->uproc < tok->ulen && (final || tok->uproc + tok->max_piece <= tok->ulen)) {
-    process(tok, tok->uproc);
+    if (tok->fring) process_pruned(tok, tok->uproc);
+    else process(tok, tok->uproc);
     uint8_t b0 = tok->ub[tok->uproc];
     tok->uproc += b0 < 0x80 ? 1 : b0 < 0xE0 ? 2 : b0 < 0xF0 ? 3 : 4;
     if (tok->uproc > tok->ulen) tok->uproc = tok->ulen;
@@ -318,6 +365,9 @@ void wm_uni_char(wm_tokenizer *tok, uint32_t cp) {
   if (tok->ulen + 4 >= tok->ucap && !reserve(tok, tok->ulen + 4)) return;
   size_t n = wm_utf8_put(tok->ub + tok->ulen, cp);
   for (size_t i = 1; i <= n; i++) tok->ulast[tok->ulen + i] = 0;
+  // not reached yet; ulen - uproc < max_piece + 4 <= ring size, so no live position shares the slot
+  if (tok->fring)
+    for (size_t i = 1; i <= n; i++) *full_at(tok, tok->ulen + i) = -INFINITY;
   tok->ulen += n;
   // nothing to do until a start has max_piece bytes after it (most words end before)
   if (tok->uproc + tok->max_piece <= tok->ulen && !tok->oom && !wm_tok_full(tok)) advance(tok, 0);
@@ -326,6 +376,8 @@ void wm_uni_char(wm_tokenizer *tok, uint32_t cp) {
 void wm_uni_end(wm_tokenizer *tok) {
   if (tok->ulen && !tok->oom && !wm_tok_full(tok)) {
     advance(tok, 1);
+    // absolute sums from the word start: the two best paths of the whole word
+    if (tok->fring && *full_at(tok, tok->ulen) > *score_at(tok, tok->ulen)) tok->hit = 1;
     commit(tok, tok->ulen);
     unk_flush(tok);
   }

@@ -113,6 +113,28 @@ int main(int argc, char **argv) {
         int st = try_load(b, size, size, 1);
         CHECK(st == -1 || st == 1, "config field %u: status %d", field, st);
     }
+    // a pruned vocabulary (EMB_WORD_MAP): every entry must name a stored row; emb_rows must match EMB_WORD
+    const uint8_t *map = NULL;
+    for (uint32_t i = 0; i < n; i++)
+        if (rd32(orig + 64 + 32 * i) == WM_SEC_EMB_WORD_MAP) map = orig + 64 + 32 * i;
+    for (int i = 0; map && cfg && i < 200; i++) {
+        memcpy(b, orig, size);
+        uint32_t off = rd32(map + 8), len = rd32(map + 16), rows = rd32(orig + rd32(cfg + 8) + 68);
+        uint32_t at = off + 4 * (next() % (len / 4)), v = i % 2 ? rows + next() % 3 : next() % rows;
+        if (i % 10 == 9) v = 0xFFFFFFFFu;
+        wr32(b + at, v);
+        wr32(b + (map - orig) + 24, wm_crc32(0, b + off, len));
+        reseal(b);
+        int st = try_load(b, size, size, 1);
+        CHECK(st == (v < rows ? 1 : -1), "map entry %u = %u (%u rows): status %d", (at - off) / 4, v, rows, st);
+        memcpy(b, orig, size);  // emb_rows
+        uint32_t coff = rd32(cfg + 8), vals[] = {0, 1, rows - 1, rows + 1, 0xFFFFFFFFu, next()};
+        wr32(b + coff + 68, vals[next() % 6]);
+        wr32(b + (cfg - orig) + 24, wm_crc32(0, b + coff, 128));
+        reseal(b);
+        st = try_load(b, size, size, 1);
+        CHECK(st == -1, "emb_rows %u: status %d", rd32(b + coff + 68), st);
+    }
     CHECK(wm_open(1ull << 40) == NULL && strlen(wm_last_error(NULL)), "an impossible size is refused without allocating");
 
     free(orig), free(b);

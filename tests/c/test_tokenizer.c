@@ -1,7 +1,8 @@
-// Tokenizer unit tests: test_tokenizer FIXTURE_BLOB UNIGRAM_BLOB BYTES_BLOB [REAL_BLOB [XLMR_BLOB]]
+// Tokenizer unit tests: test_tokenizer FIXTURE_BLOB UNIGRAM_BLOB BYTES_BLOB PRUNED_BLOB [REAL_BLOB [XLMR_BLOB]]
 // FIXTURE_BLOB is the small tokenizer of tests/js/tokenizer-blob.mjs --fixture (ids below refer to its vocab);
 // UNIGRAM_BLOB / BYTES_BLOB its SentencePiece twins (--fixture-unigram / --fixture-bytes, tests/js/unigram-fixture.mjs;
-// the expected ids were checked against Hugging Face tokenizers); REAL_BLOB (optional) is a real BERT blob and
+// the expected ids were checked against Hugging Face tokenizers); PRUNED_BLOB the byte-fallback one with a pruned
+// vocabulary (--fixture-pruned: only ▁hello hell o x e kept, besides specials and bytes); REAL_BLOB (optional) is a real BERT blob and
 // XLMR_BLOB the real XLM-R Unigram blob, used for the corruption fuzzing and a few extra checks.
 // Covers: pipeline edge cases, the Unicode version mix, invalid UTF-8, NUL bytes, truncation, early stop on huge
 // texts (a guard page proves nothing past the budget is read), corrupted blobs (error, never a crash); for Unigram:
@@ -328,6 +329,25 @@ static void test_unigram_bytes(wm_tokenizer *tok) {
   CHECK(n == 6 && out[4] == B0 + 'q' && out[5] == U_ES, "truncated byte run: %d ids", n);
 }
 
+// A pruned vocabulary: the kept pieces only, unknown runs that spell a pruned piece become bytes, and the hit flag
+// says when the full vocabulary would have done otherwise.
+static void test_unigram_pruned(wm_tokenizer *tok) {
+  enum { B0 = 30, E2 = B0 + 0xE2, X96 = B0 + 0x96, X81 = B0 + 0x81 };  // "▁" is E2 96 81
+  EXPECT(tok, "hello", 512, U_S, U_HELLO, U_ES);
+  CHECK(wm_tokenizer_pruned_hit(tok) == 0, "hello: no hit");
+  // ▁world, ▁ and l are pruned: unknown runs "▁w" and "rld" around the kept o, as bytes
+  EXPECT(tok, "world", 512, U_S, E2, X96, X81, B0 + 'w', U_O, B0 + 'r', B0 + 'l', B0 + 'd', U_ES);
+  CHECK(wm_tokenizer_pruned_hit(tok) == 1, "world: hit");
+  // ▁ alone is a pruned piece: its fused run goes out as bytes, then the kept hell and x
+  EXPECT(tok, "hellx", 512, U_S, E2, X96, X81, U_HELL, U_X, U_ES);
+  CHECK(wm_tokenizer_pruned_hit(tok) == 1, "hellx: hit");
+  EXPECT(tok, "hello hello", 512, U_S, U_HELLO, U_HELLO, U_ES);
+  CHECK(wm_tokenizer_pruned_hit(tok) == 0, "hello hello: no hit");
+  // the flag is per encode, and a word cut by truncation is not judged
+  EXPECT(tok, "hello world", 3, U_S, U_HELLO, U_ES);
+  CHECK(wm_tokenizer_pruned_hit(tok) == 0, "truncated before world: no hit");
+}
+
 // Early stop and 1 MB single words through a Unigram tokenizer.
 static void test_unigram_big(wm_tokenizer *tok, int32_t sp_hello) {
   long page = sysconf(_SC_PAGESIZE);
@@ -453,8 +473,8 @@ static wm_tokenizer *open_blob(const char *path, uint8_t **data, size_t *size) {
 }
 
 int main(int argc, char **argv) {
-  if (argc < 4) {
-    fprintf(stderr, "usage: test_tokenizer FIXTURE_BLOB UNIGRAM_BLOB BYTES_BLOB [REAL_BLOB [XLMR_BLOB]]\n");
+  if (argc < 5) {
+    fprintf(stderr, "usage: test_tokenizer FIXTURE_BLOB UNIGRAM_BLOB BYTES_BLOB PRUNED_BLOB [REAL_BLOB [XLMR_BLOB]]\n");
     return 2;
   }
   test_unicode();
@@ -479,21 +499,32 @@ int main(int argc, char **argv) {
   test_random_text(tok, "byte-fallback fixture");
   wm_tokenizer_free(tok);
   test_corrupt(bblob, bsize, "byte-fallback fixture blob", 8, 1000);
-  if (argc > 4) {
+  {
+    size_t psize;
+    uint8_t *pblob;
+    if (!(tok = open_blob(argv[4], &pblob, &psize))) return 1;
+    test_unigram_pruned(tok);
+    test_unigram_big(tok, U_HELLO);
+    test_random_text(tok, "pruned fixture");
+    wm_tokenizer_free(tok);
+    test_corrupt(pblob, psize, "pruned fixture blob", 8, 1000);
+    free(pblob);
+  }
+  if (argc > 5) {
     size_t rsize;
     uint8_t *rblob;
-    wm_tokenizer *rt = open_blob(argv[4], &rblob, &rsize);
+    wm_tokenizer *rt = open_blob(argv[5], &rblob, &rsize);
     if (!rt) return 1;
     EXPECT(rt, "[CLS] hello [SEP]", 512, 101, 101, 7592, 102, 102);
-    test_random_text(rt, argv[4]);
+    test_random_text(rt, argv[5]);
     wm_tokenizer_free(rt);
-    test_corrupt(rblob, rsize, argv[4], 8, 3000);
+    test_corrupt(rblob, rsize, argv[5], 8, 3000);
     free(rblob);
   }
-  if (argc > 5) {  // the real XLM-R tokenizer (multilingual-e5-small)
+  if (argc > 6) {  // the real XLM-R tokenizer (multilingual-e5-small)
     size_t xsize;
     uint8_t *xblob;
-    wm_tokenizer *xt = open_blob(argv[5], &xblob, &xsize);
+    wm_tokenizer *xt = open_blob(argv[6], &xblob, &xsize);
     if (!xt) return 1;
     EXPECT(xt, "", 512, 0, 2);
     EXPECT(xt, "A man with a hard hat is dancing.", 512, 0, 62, 332, 678, 10, 7941, 1256, 83, 123, 21896, 5, 2);
@@ -504,9 +535,9 @@ int main(int argc, char **argv) {
     EXPECT(xt, "\xe5\x9b\xaf\xe5\x8d\x8e", 512, 0, 6, 3, 7919, 2);  // unknown CJK character, then a piece
     EXPECT(xt, "<mask>", 512, 0, 250001, 2);
     test_unigram_big(xt, 33600);
-    test_random_text(xt, argv[5]);
+    test_random_text(xt, argv[6]);
     wm_tokenizer_free(xt);
-    test_corrupt(xblob, xsize, argv[5], 2, 300);
+    test_corrupt(xblob, xsize, argv[6], 2, 300);
     free(xblob);
   }
   free(fblob);

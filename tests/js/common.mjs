@@ -102,3 +102,28 @@ export async function smallModel(dtype = 'int8') {
   rmSync(dir, { recursive: true, force: true });
   return out;
 }
+
+/**
+ * Small models with a pruned vocabulary (convert --vocab-from) for the sanitizer run, int8: 'bert' (gte-small-synth's
+ * tokenizer, hidden 64) pruned to what gte-small-synth's reference texts produce, and 'xlmr' (the XLM-R Unigram
+ * tokenizer, 250037 rows of 32, one layer) pruned to what multilingual-e5-small-synth's reference texts produce. Their
+ * reference texts keep their reference ids; any other text takes the pruned paths.
+ */
+export async function prunedSmallModel(kind) {
+  const out = `${ROOT}build/models/small-${kind}.pruned.int8.wemb`;
+  if (existsSync(out)) return out;
+  const { makeTinyFolder } = await import('./fixtures.mjs');
+  const { gunzipSync } = await import('node:zlib');
+  const [tokenizerJson, dims, ref] = kind === 'bert'
+    ? [JSON.parse(readFileSync(`${SHARED}/models/gte-small-synth/tokenizer.json`, 'utf8')), { H: 64, heads: 4, I: 128, L: 2 }, 'gte-small-synth']
+    : [JSON.parse(gunzipSync(readFileSync(`${SHARED}/tokenizers/multilingual-e5-small/tokenizer.json.gz`))), { V: 250037, H: 32, heads: 2, I: 64, L: 1 },
+      'multilingual-e5-small-synth'];
+  const V = dims.V ?? Object.keys(tokenizerJson.model.vocab).length;
+  const dir = `${ROOT}build/fixtures/small-${kind}-${process.pid}`;
+  makeTinyFolder(dir, { tokenizerJson, dtype: 'F16', dims: { V, P: 512, T: 2, ...dims }, maxSeqLength: 512 });
+  mkdirSync(`${ROOT}build/models`, { recursive: true });
+  const { convert } = await import('../../js/convert/index.js');
+  await convert(dir, { output: out, dtype: 'int8', vocabFrom: `${SHARED}/reference/models/${ref}/texts.jsonl` });
+  rmSync(dir, { recursive: true, force: true });
+  return out;
+}

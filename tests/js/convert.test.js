@@ -96,7 +96,7 @@ describe('format.js', () => {
 
   test('config round trip and checks', () => {
     const c = parseConfig(encodeConfig(tinyConfig));
-    assert.deepEqual({ ...c, layerNormEps: 1e-12 }, tinyConfig);
+    assert.deepEqual({ ...c, layerNormEps: 1e-12 }, { embRows: 0, ...tinyConfig });
     assert.equal(c.layerNormEps, Math.fround(1e-12));
     const bad = (patch, re) => assert.throws(() => encodeConfig({ ...tinyConfig, ...patch }), re);
     bad({ numHeads: 3 }, /numHeads 3 does not divide hidden 8/);
@@ -110,6 +110,7 @@ describe('format.js', () => {
     bad({ weightDtype: DTYPE.INT8, actBits: 12, intermediate: 32768 }, /activation bits 12 overflow int32 sums over 32768 inputs/);
     assert.equal(parseConfig(encodeConfig({ ...tinyConfig, weightDtype: DTYPE.INT8, actBits: 12, intermediate: 32768, quantGroup: 128 })).quantGroup, 128);
     bad({ layerNormEps: 0 }, /layerNormEps 0/);
+    bad({ embRows: 6 }, /embRows 6 \(expected 0\.\.5\)/);
     assert.throws(() => parseConfig(new Uint8Array(64)), /CONFIG is 64 bytes \(expected 128\)/);
   });
 

@@ -3,10 +3,11 @@
 //   node tests/js/tokenizer-blob.mjs --fixture OUT_BLOB        writes the small test tokenizer of tests/c/test_tokenizer.c
 //   node tests/js/tokenizer-blob.mjs --fixture-unigram OUT_BLOB   its SentencePiece Unigram twin (tests/js/unigram-fixture.mjs)
 //   node tests/js/tokenizer-blob.mjs --fixture-bytes OUT_BLOB     the same with byte_fallback
+//   node tests/js/tokenizer-blob.mjs --fixture-pruned OUT_BLOB    that one pruned to ▁hello hell o x e (+ specials, bytes)
 //   node tests/js/tokenizer-blob.mjs --check                   checks that unsupported tokenizer.json content is refused
 import { readFileSync, writeFileSync } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
-import { tokenizerSectionFromJson } from '../../js/convert/tokenizer.js';
+import { tokenizerSectionFromJson, vocabularyOf } from '../../js/convert/tokenizer.js';
 import { bertTokenizerJson, specialToken as special } from './fixtures.mjs';
 import { unigramFixtureJson } from './unigram-fixture.mjs';
 
@@ -120,8 +121,14 @@ if (args[0] === '--check') {
   }
   const json = src === '--fixture' ? fixtureJson()
     : src === '--fixture-unigram' ? unigramFixtureJson()
-      : src === '--fixture-bytes' ? unigramFixtureJson({ byteFallback: true }) : readTokenizerJson(src);
-  const blob = tokenizerSectionFromJson(json);
+      : src === '--fixture-bytes' || src === '--fixture-pruned' ? unigramFixtureJson({ byteFallback: true }) : readTokenizerJson(src);
+  let kept = null;
+  if (src === '--fixture-pruned') {  // the ids test_tokenizer.c expects: ▁hello 5, hell 7, o 8, x 15, e 16
+    const v = vocabularyOf(json);
+    kept = new Uint8Array(v.numIds);
+    for (const id of [...v.required, 5, 7, 8, 15, 16]) kept[id] = 1;
+  }
+  const blob = tokenizerSectionFromJson(json, { kept });
   writeFileSync(dst, blob);
   console.log(`${dst}: ${blob.length} bytes`);
 }

@@ -1,5 +1,5 @@
 // Compiled with `tsc --noEmit` by `make test-types`: the declarations describe the API as users write it.
-import { load, type Model, type ModelInfo, type PipelineOutput } from 'wembed';
+import { load, type Model, type ModelInfo, type ModelStats, type PipelineOutput } from 'wembed';
 
 async function main(): Promise<void> {
   const controller = new AbortController();
@@ -18,6 +18,13 @@ async function main(): Promise<void> {
   const threaded = await load('model.wemb', { threads: 2 });
   const threads: number = threaded.info.threads, group: number = info.quant_group;
   console.log(rows.length, one.length, scores, ids, out.scores, model.dim, fromBytes.dim, fromResponse.dim, threads, group);
+  const kept: number = info.vocab.kept, corpus: string | null = info.vocab.corpus;
+  const { texts, prunedTexts }: ModelStats = model.stats;
+  if (corpus !== null && prunedTexts !== null) console.log(`${prunedTexts} of ${texts} texts met pieces outside the ${kept} kept of ${info.vocab.size}`);
+  // @ts-expect-error prunedTexts may be null (a model converted with --vocab-drop-pruned cannot tell)
+  const n: number = model.stats.prunedTexts;
+  // @ts-expect-error stats is read-only
+  model.stats = { texts: 0, prunedTexts: 0 };
   // @ts-expect-error embed takes strings
   await model.embed([1, 2]);
   // @ts-expect-error pooling is 'cls' | 'mean'
