@@ -34,11 +34,12 @@ export interface ModelInfo {
   readonly layers: number;
   readonly heads: number;
   readonly intermediate: number;
-  /**
-   * The vocabulary: size = token ids; kept = ids with their own embedding row (fewer than size when the model was
-   * converted with --vocab-from, whose corpus file is named; the other pieces are not used by the tokenizer).
-   */
-  readonly vocab: { readonly size: number; readonly kept: number; readonly corpus: string | null };
+  /** Token ids. */
+  readonly vocab: number;
+  /** Token ids with their own embedding row: vocab unless the vocabulary was pruned (convert --vocab-from). */
+  readonly vocab_kept: number;
+  /** The corpus file a pruned vocabulary was taken from; null if not pruned. */
+  readonly vocab_corpus: string | null;
   readonly max_positions: number;
   /** Default token limit, special tokens included; longer texts are truncated. */
   readonly max_tokens: number;
@@ -86,7 +87,7 @@ export interface ModelStats {
   /** Texts tokenized so far (embed, score, pipeline, tokenize). */
   readonly texts: number;
   /**
-   * Of those, texts a pruned vocabulary tokenized differently from the full model (0 unless info.vocab.corpus; null
+   * Of those, texts a pruned vocabulary tokenized differently from the full model (0 unless info.vocab_corpus; null
    * when the model was converted with --vocab-drop-pruned and cannot tell).
    */
   readonly prunedTexts: number | null;

@@ -125,7 +125,7 @@ export class Model {
     const { embedding_rows: rows, ...c } = core.info();
     const pruned = metadata.vocabulary && typeof metadata.vocabulary === 'object' ? metadata.vocabulary : {};
     this.#countsPruned = pruned.pruned_pieces !== 'dropped';  // convert --vocab-drop-pruned: nothing left to tell
-    /** Model facts: name, dim, layers, heads, hidden, intermediate, vocab { size, kept, corpus }, max_positions,
+    /** Model facts: name, dim, layers, heads, hidden, intermediate, vocab, vocab_kept, vocab_corpus, max_positions,
      * max_tokens, pooling, normalize, metric, dtype, embedding_dtype, size (bytes of the .wemb), source, converter. */
     const prompts = metadata.prompts && typeof metadata.prompts === 'object' ? metadata.prompts : {};
     /** Text the model expects before queries and passages (e5: "query: " / "passage: "); '' if none. */
@@ -136,8 +136,10 @@ export class Model {
     this.info = Object.freeze({
       name: typeof metadata.name === 'string' ? metadata.name : '',
       ...c,
-      // token ids (size), ids with their own embedding row (kept: fewer when convert --vocab-from pruned it), corpus
-      vocab: Object.freeze({ size: c.vocab, kept: rows ?? c.vocab, corpus: typeof pruned.corpus === 'string' ? pruned.corpus : null }),
+      // vocab (from the C info): token ids; vocab_kept: ids with their own embedding row (fewer when convert
+      // --vocab-from pruned the vocabulary), vocab_corpus: that corpus file's name (null if not pruned)
+      vocab_kept: rows ?? c.vocab,
+      vocab_corpus: typeof pruned.corpus === 'string' ? pruned.corpus : null,
       prefixes: this.#prefixes,
       threads: 1 + (pool ? pool.threads.length : 0),
       ...(typeof metadata.source === 'string' && { source: metadata.source }),
@@ -150,7 +152,7 @@ export class Model {
   /**
    * Texts this model has tokenized (embed, score, pipeline, tokenize), and how many of them a pruned vocabulary
    * tokenized differently from the full model: some word needed a piece the corpus never produced (always 0 when
-   * info.vocab.corpus is null; null when the model was converted with --vocab-drop-pruned and cannot tell).
+   * info.vocab_corpus is null; null when the model was converted with --vocab-drop-pruned and cannot tell).
    * @returns {{ texts: number, prunedTexts: number | null }}
    */
   get stats() {

@@ -132,10 +132,10 @@ async function streamTexts(a, ctx, name, batchSize, start) {
 
 /** With a pruned vocabulary, how many texts the full model would have tokenized differently (stderr, unless quiet). */
 function reportPruned(model, a, ctx) {
-  const { corpus } = model.info.vocab;
+  const corpus = model.info.vocab_corpus;
   const { texts, prunedTexts } = model.stats;
   if (corpus === null || prunedTexts === null || a.quiet || ctx.quiet) return;
-  ctx.stderr.write(`${prunedTexts} of ${texts} texts contained pieces outside the pruned vocabulary (${model.info.vocab.kept} of ${model.info.vocab.size} ids, from ${corpus})\n`);
+  ctx.stderr.write(`${prunedTexts} of ${texts} texts contained pieces outside the pruned vocabulary (${model.info.vocab_kept} of ${model.info.vocab} ids, from ${corpus})\n`);
 }
 
 export const commands = {

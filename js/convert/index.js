@@ -154,7 +154,7 @@ export async function convert(dir, opts = {}) {
       maxTokens: folder.maxTokens,
       metric: folder.metric,
       prompts: folder.prompts,  // read by the JS API: embed({ kind }), score, pipeline
-      ...(pruned && { vocabulary: pruned.summary }),  // read by the JS API: info.vocab
+      ...(pruned && { vocabulary: pruned.summary }),  // read by the JS API: info.vocab_corpus, stats
       files: relFiles,
     };
     const metaBytes = new TextEncoder().encode(JSON.stringify(metadata));

@@ -6,7 +6,7 @@
 //   - byte fallback, one-character pieces, fused unknowns that spell a pruned piece;
 //   - EMB_WORD_MAP / emb_rows checks of the C reader (a corrupt map is an Error naming the section);
 //   - pruned models embed their corpus bit-identically to the unpruned ones, for every embedding dtype;
-//   - model.info.vocab, model.stats, and the CLI.
+//   - model.info.vocab / vocab_kept / vocab_corpus, model.stats, and the CLI.
 // Run: node --test tests/js/vocab-prune.test.js
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -163,7 +163,7 @@ test('C reader: EMB_WORD_MAP entries and sizes are checked, the errors name the 
   assert.equal(sections.find((x) => x.kind === KIND.EMB_WORD).size, 9 * TINY.H);
   assert.equal(sections.find((x) => x.kind === KIND.EMB_WORD_MAP).size, 4 * TINY.V);
   const m = await load(rebuild((x, d) => d));
-  assert.deepEqual(m.info.vocab, { size: 24, kept: 9, corpus: 'tiny.txt' });
+  assert.deepEqual([m.info.vocab, m.info.vocab_kept, m.info.vocab_corpus], [24, 9, 'tiny.txt']);
   m.dispose();
   const map = (edit) => rebuild((x, d) => {
     if (x.kind !== KIND.EMB_WORD_MAP) return d;
@@ -211,7 +211,7 @@ test('tiny WordPiece model: pruned embeds its corpus bit-identically for every e
     assert.ok(changed >= 2);
     assert.deepEqual(mp.stats, { texts: 3 + others.length, prunedTexts: changed });
     assert.deepEqual(mf.stats, { texts: 3 + others.length, prunedTexts: 0 });
-    assert.deepEqual(mf.info.vocab, { size: 24, kept: 24, corpus: null });
+    assert.deepEqual([mf.info.vocab, mf.info.vocab_kept, mf.info.vocab_corpus], [24, 24, null]);
     mf.dispose(), mp.dispose();
   }
 });
@@ -261,8 +261,8 @@ test('XLM-R shaped model: corpus texts embed bit-identically, prefixes are kept,
   for (let id = 250002; id < V; id++) assert.equal(map[id], map[3]);
   assert.equal(new Set(map).size, s.vocabulary.kept);
   assert.ok(changed > 1000, `${changed}`);
-  assert.equal(mp.info.vocab.size, V);
-  assert.equal(mp.info.vocab.kept, s.vocabulary.kept);
+  assert.equal(mp.info.vocab, V);
+  assert.equal(mp.info.vocab_kept, s.vocabulary.kept);
   console.log(`# XLM-R shaped model: ${s.vocabulary.kept} of ${V} ids kept from ${corpus.length} texts; ${changed} of ${rows.length} reference texts changed; ` +
     `${fs.statSync(pruned).size} vs ${fs.statSync(full).size} bytes`);
   mf.dispose(), mp.dispose();
@@ -278,7 +278,8 @@ test('CLI: convert --vocab-from, info, and the count of texts outside the pruned
   assert.equal(r.status, 0, r.stderr);
   assert.match(r.stderr, /vocabulary pruned to 9 of 24 ids by 2 texts of cli-corpus\.txt/);
   r = cli('info', out);
-  assert.deepEqual(JSON.parse(r.stdout).vocab, { size: 24, kept: 9, corpus: 'cli-corpus.txt' });
+  const info = JSON.parse(r.stdout);
+  assert.deepEqual([info.vocab, info.vocab_kept, info.vocab_corpus], [24, 9, 'cli-corpus.txt']);
   const texts = path.join(TMP, 'cli-texts.txt');
   fs.writeFileSync(texts, 'hello world\nthe big cat\nsmall dogs\n');
   r = cli('embed', '--model', out, '--in', texts, '--out', path.join(TMP, 'v.npy'));

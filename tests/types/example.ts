@@ -18,9 +18,9 @@ async function main(): Promise<void> {
   const threaded = await load('model.wemb', { threads: 2 });
   const threads: number = threaded.info.threads, group: number = info.quant_group;
   console.log(rows.length, one.length, scores, ids, out.scores, model.dim, fromBytes.dim, fromResponse.dim, threads, group);
-  const kept: number = info.vocab.kept, corpus: string | null = info.vocab.corpus;
+  const kept: number = info.vocab_kept, corpus: string | null = info.vocab_corpus;
   const { texts, prunedTexts }: ModelStats = model.stats;
-  if (corpus !== null && prunedTexts !== null) console.log(`${prunedTexts} of ${texts} texts met pieces outside the ${kept} kept of ${info.vocab.size}`);
+  if (corpus !== null && prunedTexts !== null) console.log(`${prunedTexts} of ${texts} texts met pieces outside the ${kept} kept of ${info.vocab}`);
   // @ts-expect-error prunedTexts may be null (a model converted with --vocab-drop-pruned cannot tell)
   const n: number = model.stats.prunedTexts;
   // @ts-expect-error stats is read-only
