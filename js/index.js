@@ -212,9 +212,9 @@ export class Model {
     const core = this.#live();
     const pool = this.#pool;
     if (pool && list.length > 1) {
-      // at least two chunks per thread, so that a slow chunk does not leave the others idle at the end
+      // at least four chunks per thread, so that the last chunks do not leave the others idle for long
       const threads = pool.threads.length + 1;
-      const size = Math.max(1, Math.min(CHUNK_TEXTS, Math.ceil(list.length / (2 * threads))));
+      const size = Math.max(1, Math.min(CHUNK_TEXTS, Math.ceil(list.length / (4 * threads))));
       const chunks = [];
       for (let i = 0; i < list.length; i += size) chunks.push(list.slice(i, i + size));
       const rows = await this.#enqueue(async () => {

@@ -120,7 +120,9 @@ export class Pool {
         await new Promise((r) => setTimeout(r, 0));
       }
     };
-    await Promise.all([...this.threads.map(worker), local()]);
+    // Two requests in flight per worker: its next chunk is already queued when it finishes one, instead of
+    // waiting for the calling thread to finish its own chunk and read the result (it cannot while it computes).
+    await Promise.all([...this.threads.flatMap((t) => [worker(t), worker(t)]), local()]);
     if (error) throw error;
   }
 
