@@ -17,7 +17,8 @@ async function main(): Promise<void> {
   const fromResponse = await load(await fetch('https://example.com/model.wemb'));
   const threaded = await load('model.wemb', { threads: 2 });
   const threads: number = threaded.info.threads, group: number = info.quant_group;
-  console.log(rows.length, one.length, scores, ids, out.scores, model.dim, fromBytes.dim, fromResponse.dim, threads, group);
+  const simd: 'relaxed' | 'simd128' = info.simd;
+  console.log(rows.length, one.length, scores, ids, out.scores, model.dim, fromBytes.dim, fromResponse.dim, threads, group, simd);
   // @ts-expect-error embed takes strings
   await model.embed([1, 2]);
   // @ts-expect-error pooling is 'cls' | 'mean'
