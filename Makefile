@@ -46,17 +46,57 @@ $(NATIVE)/%: tools/%.c $(NATIVE)/libwembed.a
 
 # --- wasm build ----------------------------------------------------------------------------------------------
 WASM    := dist/wembed.wasm
+WASM_RELAXED := dist/wembed-relaxed.wasm  # the relaxed-SIMD build of the same sources (below)
 WASM_EXPORTS := _wm_open,_wm_buffer,_wm_feed,_wm_last_error,_wm_info,_wm_dim,_wm_tokenize,_wm_embed,_wm_pruned_texts,_wm_close,_malloc,_free
 # convert --vocab-from tokenizes its corpus with the tokenizer the model ships (js/convert/corpus.js): the tokenizer alone
 WASM_EXPORTS := $(WASM_EXPORTS),_wm_tokenizer_new,_wm_tokenizer_encode,_wm_tokenizer_free,_wm_tokenizer_pruned_hit
 EMFLAGS := -O3 -msimd128 $(WARN) $(INC) -DNDEBUG -sSTANDALONE_WASM --no-entry -sALLOW_MEMORY_GROWTH=1 \
            -sINITIAL_MEMORY=4MB -sMAXIMUM_MEMORY=4GB -sTOTAL_STACK=1MB -sEXPORTED_FUNCTIONS=$(WASM_EXPORTS) \
            -sERROR_ON_UNDEFINED_SYMBOLS=1 -fno-exceptions
-wasm: $(WASM)
+WASM_BUDGET := 307200  # bytes per module (300 KB)
+wasm: $(WASM) $(WASM_RELAXED)
 $(WASM): $(SRCS) $(HDRS) | $(DEPS_STAMP)
 	@mkdir -p dist
 	emcc $(EMFLAGS) $(SRCS) -o $@
 	@printf 'wasm: %s bytes (%s gzip)\n' $$(stat -c %s $@) $$(gzip -9c $@ | wc -c)
+	@test $$(stat -c %s $@) -le $(WASM_BUDGET) || { echo '$@ exceeds the size budget of $(WASM_BUDGET) bytes'; exit 1; }
+
+# --- the relaxed-SIMD module (dist/wembed-relaxed.wasm) ----------------------------------------------------------
+# The same sources with -mrelaxed-simd (kernels/*_relaxed.c join in), compiled by Debian's clang-19 since emcc
+# 3.1.6's clang 14 has no relaxed-SIMD builtins, and linked by wasm-ld-19 against emscripten's prebuilt standalone
+# sysroot exactly as emcc links $(WASM) (its `emcc -v` link line, less the C++/GL/socket libraries nothing uses),
+# but WITHOUT wasm-opt: Debian's binaryen 108 corrupts relaxed opcodes. -ffp-contract=off: relaxed SIMD has a
+# fused multiply-add, and no f32 expression may be contracted into it (the two modules must agree bit for bit).
+# js/core.js loads this module where the engine validates it and computes a known relaxed dot right.
+RELAXED      := $(BUILD)/relaxed
+EM_SYSROOT   ?= /usr/share/emscripten/cache/sysroot
+RELAXED_CC   := clang-19
+RELAXED_LD   := wasm-ld-19
+RELAXED_CFLAGS := --target=wasm32-unknown-emscripten --sysroot=$(EM_SYSROOT) -iwithsysroot/include/compat -mcpu=mvp \
+                  -msimd128 -mrelaxed-simd -ffp-contract=off -O3 -mllvm -disable-lsr $(WARN) -DNDEBUG
+# emscripten_notify_memory_growth: the one import (as in $(WASM)); any other undefined symbol fails the link
+RELAXED_LDFLAGS = -L$(EM_SYSROOT)/lib/wasm32-emscripten -lstandalonewasm-memgrow -lstubs -lnoexit -lc -ldlmalloc \
+                  -lcompiler_rt --strip-debug -z stack-size=1048576 --max-memory=4294967296 --global-base=1024
+comma := ,
+RELAXED_EXPORTS := $(patsubst _%,--export=%,$(subst $(comma), ,$(WASM_EXPORTS)))
+
+# objects of $(1) (sources) in $(2) (directory), compiled with $(3) (flags); and the list of allowed imports
+define relaxed_objs
+	@mkdir -p $(2) && rm -f $(2)/*.o
+	@echo '$(RELAXED_CC) $(3) -c <each of: $(1)>'
+	@for f in $(1); do o=$(2)/$$(echo $$f | tr '/' '_' | sed 's/\.c$$/.o/'); \
+	  $(RELAXED_CC) $(3) -c $$f -o $$o || exit 1; done
+	@printf 'emscripten_notify_memory_growth\n' > $(2)/imports.txt
+endef
+
+$(WASM_RELAXED): $(SRCS) $(HDRS) | $(DEPS_STAMP)
+	@mkdir -p dist
+	$(call relaxed_objs,$(SRCS),$(RELAXED),$(RELAXED_CFLAGS) $(INC))
+	$(RELAXED_LD) -o $@ $(RELAXED)/*.o $(EM_SYSROOT)/lib/wasm32-emscripten/crt1_reactor.o $(RELAXED_LDFLAGS) \
+	  --allow-undefined-file=$(RELAXED)/imports.txt --entry=_initialize --initial-memory=4194304 $(RELAXED_EXPORTS) \
+	  --export=_initialize
+	@printf 'wasm (relaxed SIMD): %s bytes (%s gzip)\n' $$(stat -c %s $@) $$(gzip -9c $@ | wc -c)
+	@test $$(stat -c %s $@) -le $(WASM_BUDGET) || { echo '$@ exceeds the size budget of $(WASM_BUDGET) bytes'; exit 1; }
 
 all: native wasm
 

@@ -3,7 +3,11 @@
 //
 //   node bench/browser.mjs [--runs 20] [--warmup 3] [--batch-runs 5] [--loads 5] [--threads 1,2]
 //                          [--lengths 16,32,128,512] [--batch 256] [--model build/models/gte-small-synth.int8.wemb]
-//                          [--out bench/results.json] [--timeout 600]
+//                          [--out bench/results.json] [--timeout 600] [--no-ort] [--compare /dist/wembed.wasm]
+//
+// Chromium runs relaxed SIMD, so wembed's default there is dist/wembed-relaxed.wasm; the same model on the SIMD128
+// module (--compare, '' for none) runs interleaved with it, and a second table gives relaxed vs SIMD128.
+// --no-ort: wembed alone (that table only; bench/results.json is then left alone).
 //
 // Debian's Chromium (/usr/bin/chromium, or $WEMBED_CHROMIUM), driven by playwright-core as the browser proof does,
 // opens bench/browser/bench.html from tests/browser/server.mjs (127.0.0.1 only, COOP/COEP: the page is
@@ -30,6 +34,8 @@ const N_BATCH = Number(opt('batch', 256));
 const MODEL = resolve(opt('model', `${ROOT}build/models/gte-small-synth.int8.wemb`));
 const OUT = resolve(opt('out', `${ROOT}bench/results.json`));
 const TIMEOUT_MS = Number(opt('timeout', 600)) * 1000;   // per page; a normal page takes 1-2 minutes
+const NO_ORT = args.includes('--no-ort');
+const COMPARE = opt('compare', '/dist/wembed.wasm');
 const ONNX_REL = 'models/gte-small-synth/onnx/model_quantized.onnx';
 const TEXTS_REL = 'reference/models/gte-small-synth/texts.jsonl';
 
@@ -49,9 +55,34 @@ function nodeRelaxedSimd() {
     3, 2, 1, 0, 10, op.length + 10, 1, op.length + 8, 0, 0x20, 0, 0x20, 1, 0x20, 2, ...op, 0x0b]));
 }
 
+// wembed's default module (relaxed SIMD in Chromium) vs the --compare module, run interleaved in the same pages
+function relaxedTable(pages, before, after, browserVersion) {
+  const rows = [];
+  for (const p of pages.filter((x) => x.compare)) {
+    for (const [n, c] of Object.entries(p.batch1)) {
+      rows.push({ threads: p.threads, case: `batch 1, ${n} tokens`, unit: 'ms', relaxed: c.wembed, simd128: c.wembed_compare,
+        ratio: c.wembed_compare.median / c.wembed.median, ratio_min: c.wembed_compare.min / c.wembed.min, identical: c.compare_identical });
+    }
+    const b = p.batch, bc = p.batch_compare;
+    rows.push({ threads: p.threads, case: `${b.sentences} STS sentences`, unit: 'sent/s', relaxed: b.sentences_per_s.wembed, simd128: bc.sentences_per_s,
+      ratio: bc.ms.median / b.ms.wembed.median, ratio_min: bc.ms.min / b.ms.wembed.min, identical: bc.identical });
+  }
+  if (!rows.length) return { rows, text: `(no relaxed vs SIMD128 comparison: wembed's default module in ${browserVersion} is ${pages[0].wembed_simd})` };
+  const cell = (v) => (typeof v === 'number' ? f(v, 1) : `${f(v.median)} (${f(v.min)}–${f(v.max)})`);
+  const text = [
+    `wembed in ${browserVersion}: dist/wembed-relaxed.wasm (its default there) vs ${pages[0].compare.wasm} (${pages[0].compare.simd}), ` +
+      `the same model, interleaved in the same page; load average before ${before.loadavg.join(' ')}, after ${after.loadavg.join(' ')}`,
+    '',
+    '| threads | case | relaxed SIMD | SIMD128 | ratio SIMD128/relaxed (> 1: relaxed faster) | ratio of mins | same vectors |',
+    '|---|---|---|---|---|---|---|',
+    ...rows.map((r) => `| ${r.threads} | ${r.case} [${r.unit}] | ${cell(r.relaxed)} | ${cell(r.simd128)} | ${f(r.ratio)} | ${f(r.ratio_min)} | ${r.identical} |`),
+  ].join('\n');
+  return { rows, text };
+}
+
 async function main() {
   const missing = [[CHROMIUM, 'scripts/deps.sh installs Debian\'s chromium'], [MODEL, 'make builds it'],
-    [`${SHARED}${ONNX_REL}`, 'the peer\'s model'], [`${ROOT}dist/wembed.wasm`, 'make wasm']].filter(([p]) => !existsSync(p));
+    ...(NO_ORT ? [] : [[`${SHARED}${ONNX_REL}`, 'the peer\'s model']]), [`${ROOT}dist/wembed.wasm`, 'make wasm']].filter(([p]) => !existsSync(p));
   if (missing.length) {
     console.log(`!! SKIPPED the Chromium bench: ${missing.map(([p, why]) => `${p} is absent (${why})`).join('; ')}`);
     return;
@@ -84,7 +115,7 @@ async function main() {
       page.on('pageerror', (e) => pageErrors.push(`[${threads}t] ${e?.stack ?? e}`));
       page.on('request', (r) => { if (!r.url().startsWith(`${server.url}/`) && !/^(data|blob|about):/.test(r.url())) foreign.push(r.url()); });
       const q = new URLSearchParams({ threads, runs: RUNS, warmup: WARMUP, batchRuns: BATCH_RUNS, loads: LOADS, lengths: LENGTHS,
-        batch: N_BATCH, model: modelUrl, onnx: `/shared/${ONNX_REL}`, texts: `/shared/${TEXTS_REL}` });
+        batch: N_BATCH, model: modelUrl, onnx: `/shared/${ONNX_REL}`, texts: `/shared/${TEXTS_REL}`, ort: NO_ORT ? '0' : '1', compare: COMPARE });
       await page.goto(`${server.url}/bench/browser/bench.html?${q}`, { waitUntil: 'load', timeout: 30_000 });
       const r = await deadline(page.evaluate(() => window.bench ?? Promise.reject(new Error('bench.js did not run'))), TIMEOUT_MS, `the ${threads}-thread page`);
       pages.push(r);
@@ -99,6 +130,11 @@ async function main() {
   }
   const after = machine(/browser\.mjs|chromium/);
   const browserVersion = pages[0].userAgent.match(/Chrom\S+/)?.[0] ?? pages[0].userAgent;
+  const relaxed = relaxedTable(pages, before, after, browserVersion);
+  if (NO_ORT) {
+    console.log(`command: ${command}\n\n${relaxed.text}\n`);
+    return;
+  }
 
   const rows = [];
   for (const p of pages) {
@@ -147,6 +183,7 @@ async function main() {
   if (pageErrors.length) notes.push(`page errors: ${pageErrors.join(' | ')}`);
 
   console.log(`command: ${command}\n\n${lines.join('\n')}\n\n${notes.map((n) => `- ${n}`).join('\n')}\n`);
+  if (relaxed.rows.length) console.log(`${relaxed.text}\n`);
 
   let results = {};
   try { results = JSON.parse(readFileSync(OUT, 'utf8')); } catch { /* absent or unreadable: start afresh */ }
@@ -157,6 +194,7 @@ async function main() {
       onnx: `../shared/${ONNX_REL}`, model: relative(ROOT, MODEL) },
     wasm_features: { chromium: p1.wasm, node: { version: process.version, relaxed_simd: nodeRelaxedSimd() } },
     rows, pages, table: lines.join('\n'), notes,
+    ...(relaxed.rows.length && { relaxed: { rows: relaxed.rows, table: relaxed.text } }),
   };
   writeFileSync(OUT, `${JSON.stringify(results, null, 1)}\n`);
   console.log(`wrote ${relative(ROOT, OUT)} (key "chromium")`);

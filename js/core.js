@@ -1,16 +1,56 @@
-// The wasm boundary: instantiates dist/wembed.wasm (one instance = one linear memory = one model), moves
-// bytes and results across, and turns C errors into Errors. Knows nothing of user conventions.
+// The wasm boundary: instantiates the wasm module (one instance = one linear memory = one model), moves bytes and
+// results across, and turns C errors into Errors. Knows nothing of user conventions.
+//
+// Two builds of the same C (Makefile): dist/wembed-relaxed.wasm, whose int8 GEMM uses relaxed SIMD, and
+// dist/wembed.wasm (SIMD128). They embed bit-identically; the relaxed one is faster where the engine runs relaxed
+// SIMD right, and that is checked, not assumed: Node 20 validates relaxed SIMD under a flag but computes
+// i32x4.relaxed_dot_i8x16_i7x16_add_s wrongly (twice the dot, without the addend).
 
 const WASM_URL = new URL('../dist/wembed.wasm', import.meta.url);
+const WASM_RELAXED_URL = new URL('../dist/wembed-relaxed.wasm', import.meta.url);
 const isNode = typeof process !== 'undefined' && !!process.versions?.node && typeof window === 'undefined';
 
 let defaultModule = null;
+let relaxedOk = null;
+
+// The probe: (func (result i32) (i32x4.all_true (i32x4.eq (i32x4.relaxed_dot_i8x16_i7x16_add_s A B C) WANT))),
+// hand-assembled. A has negative bytes and B only bytes in [0, 127] (where the result is defined exactly); C is
+// non-zero; WANT is computed here.
+const PROBE_A = [-128, 127, -1, 5, 100, -100, 3, -7, 0, 1, -2, 3, 127, 127, -128, -128];
+const PROBE_B = [127, 1, 63, 0, 2, 3, 127, 64, 5, 6, 7, 8, 1, 127, 0, 99];
+const PROBE_C = [1000, -1000, 123456, -7];
+
+function probeModule() {
+  const want = PROBE_C.map((c, i) => PROBE_A.slice(4 * i, 4 * i + 4).reduce((s, a, j) => s + a * PROBE_B[4 * i + j], c));
+  const i32x4 = (v) => { const dv = new DataView(new ArrayBuffer(16)); v.forEach((x, i) => dv.setInt32(4 * i, x, true)); return [...new Uint8Array(dv.buffer)]; };
+  const konst = (bytes) => [0xfd, 0x0c, ...bytes.map((b) => b & 0xff)];  // v128.const
+  const body = [0x00, ...konst(PROBE_A), ...konst(PROBE_B), ...konst(i32x4(PROBE_C)), 0xfd, 0x93, 0x02,  // relaxed dot
+    ...konst(i32x4(want)), 0xfd, 0x37, 0xfd, 0xa3, 0x01, 0x0b];  // i32x4.eq, i32x4.all_true, end
+  return new Uint8Array([0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
+    0x01, 0x05, 0x01, 0x60, 0x00, 0x01, 0x7f,   // type 0: () -> i32
+    0x03, 0x02, 0x01, 0x00,                     // function 0: type 0
+    0x07, 0x05, 0x01, 0x01, 0x66, 0x00, 0x00,   // export "f": function 0
+    0x0a, body.length + 2, 0x01, body.length, ...body]);
+}
+
+/** Whether this engine runs relaxed SIMD and computes its int8 dot product right (checked once). */
+export function relaxedSimdWorks() {
+  if (relaxedOk === null) {
+    try {
+      const bytes = probeModule();
+      relaxedOk = WebAssembly.validate(bytes) && new WebAssembly.Instance(new WebAssembly.Module(bytes)).exports.f() === 1;
+    } catch {
+      relaxedOk = false;
+    }
+  }
+  return relaxedOk;
+}
 
 async function compileFrom(source) {
   if (source instanceof WebAssembly.Module) return source;
   if (source instanceof Uint8Array || source instanceof ArrayBuffer) return WebAssembly.compile(source);
   const isPath = isNode && typeof source === 'string' && !/^[a-z][a-z0-9+.-]+:/i.test(source);
-  const url = isPath ? null : source ? new URL(source, globalThis.location?.href) : WASM_URL;
+  const url = isPath ? null : new URL(source, globalThis.location?.href);
   if (isPath || (isNode && url.protocol === 'file:')) {
     const { readFile } = await import(/* webpackIgnore: true */ /* @vite-ignore */ 'node:fs/promises');
     return WebAssembly.compile(await readFile(url ?? source));
@@ -25,13 +65,15 @@ async function compileFrom(source) {
 }
 
 /**
- * Compiles the wasm module: by default dist/wembed.wasm next to this package, once per process (instances are
- * per model). source may be a URL, the bytes, or a compiled WebAssembly.Module (bundlers, extensions).
+ * Compiles the wasm module: by default the one next to this package that suits the engine (dist/wembed-relaxed.wasm
+ * where relaxedSimdWorks(), else dist/wembed.wasm, also if the relaxed one cannot be fetched or compiled), once
+ * per process (instances are per model). source may be a URL, the bytes, or a compiled WebAssembly.Module
+ * (bundlers, extensions); it is used as given.
  */
 export function compileWasm(source) {
   if (source) return compileFrom(source);
   if (!defaultModule) {
-    defaultModule = compileFrom(null);
+    defaultModule = relaxedSimdWorks() ? compileFrom(WASM_RELAXED_URL).catch(() => compileFrom(WASM_URL)) : compileFrom(WASM_URL);
     defaultModule.catch(() => { defaultModule = null; });
   }
   return defaultModule;

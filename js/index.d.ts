@@ -14,7 +14,11 @@ export interface LoadOptions {
   onProgress?: (progress: { loaded: number; total: number }) => void;
   /** Cancels the load; the promise rejects with an AbortError. */
   signal?: AbortSignal;
-  /** Where the wasm module comes from, when not dist/wembed.wasm beside the package (bundlers, extensions). */
+  /**
+   * The wasm module to use (a URL, its bytes or a compiled module: bundlers, extensions), used as given. By default
+   * the package's own: dist/wembed-relaxed.wasm where the engine runs relaxed SIMD and computes a known relaxed
+   * dot product right (Chromium >= 114), else dist/wembed.wasm (SIMD128). Both embed bit-identically.
+   */
   wasm?: string | URL | Uint8Array | ArrayBuffer | WebAssembly.Module;
   /**
    * Embed batches on this many threads (1..64, default 1): the calling thread plus threads - 1 workers
@@ -58,6 +62,8 @@ export interface ModelInfo {
   readonly prefixes: { readonly query: string; readonly passage: string };
   /** Threads that embed batches (load's threads option). */
   readonly threads: number;
+  /** The module's instruction set: 'relaxed' (dist/wembed-relaxed.wasm) or 'simd128' (dist/wembed.wasm). */
+  readonly simd: 'relaxed' | 'simd128';
 }
 
 export interface EmbedOptions {

@@ -6,7 +6,9 @@
 #                       Then the same cases in headless Chromium (bench/browser.mjs, bench/browser/: Debian's chromium
 #                       via playwright-core, a cross-origin isolated page from tests/browser/server.mjs), one page per
 #                       thread count; its table is printed and merged into bench/results.json under "chromium".
-#                       BENCH_BROWSER_ARGS="--runs 30" etc. Skipped loudly when /usr/bin/chromium is absent.
+#                       Chromium runs wembed's relaxed-SIMD module; the page also runs the SIMD128 one, interleaved,
+#                       and prints a second table (relaxed vs SIMD128). BENCH_BROWSER_ARGS="--runs 30" etc.
+#                       (--no-ort: that table alone). Skipped loudly when /usr/bin/chromium is absent.
 #   make bench-browser  the Chromium part alone (merges into the existing bench/results.json).
 #   make bench-profile  wembed alone under node --cpu-prof with a wasm built with --profiling-funcs (function names):
 #                       self time per function on the same cases.
@@ -17,13 +19,13 @@ BENCH_BROWSER_ARGS ?=
 BENCH_MODEL := $(BUILD)/models/gte-small-synth.int8.wemb
 BENCH_PROF_WASM := $(BUILD)/bench/wembed.prof.wasm
 
-bench: dist/wembed.wasm $(BENCH_MODEL) | $(DEPS_STAMP)
+bench: dist/wembed.wasm dist/wembed-relaxed.wasm $(BENCH_MODEL) | $(DEPS_STAMP)
 	@if [ ! -f $(SHARED)/models/gte-small-synth/onnx/model_quantized.onnx ]; then \
 	  echo '!! SKIPPED bench: $(SHARED)/models/gte-small-synth/onnx/model_quantized.onnx is absent'; exit 0; fi; \
 	WEMBED_SHARED=$(abspath $(SHARED))/ node bench/compare.mjs --model $(BENCH_MODEL) $(BENCH_ARGS) && \
 	WEMBED_SHARED=$(abspath $(SHARED))/ node bench/browser.mjs --model $(BENCH_MODEL) $(BENCH_BROWSER_ARGS)
 
-bench-browser: dist/wembed.wasm $(BENCH_MODEL) | $(DEPS_STAMP)
+bench-browser: dist/wembed.wasm dist/wembed-relaxed.wasm $(BENCH_MODEL) | $(DEPS_STAMP)
 	WEMBED_SHARED=$(abspath $(SHARED))/ node bench/browser.mjs --model $(BENCH_MODEL) $(BENCH_BROWSER_ARGS)
 
 $(BENCH_PROF_WASM): $(SRCS) $(HDRS) | $(DEPS_STAMP)

@@ -1,7 +1,11 @@
 # --- kernels: tests and benchmark (src/kernels/, tests/c/test_kernels.c) --------------------------------------------
 #   make test-kernels   test_kernels natively (scalar vs double reference), under ASan/UBSan, and as a WASI module
-#                       built with emcc -msimd128 and run by Node (SIMD128 variants vs scalar)
+#                       built with emcc -msimd128 and run by Node (SIMD128 variants vs scalar); its relaxed-SIMD
+#                       build ($(BUILD)/test_kernels-relaxed.wasm, clang-19) runs in Chromium with make test-browser
+#                       (tests/browser/relaxed.test.js), since Node 20 computes relaxed dots wrongly
 #   make bench-kernels  GEMM GOPS of the SIMD128 variants vs scalar in Node; KERNEL_MR=n overrides the int8 MR
+#   make bench-kernels-relaxed  the relaxed u6x2 GEMM vs the SIMD128 int16 one, in Chromium (same module, G = 128);
+#                       KERNEL_U6X2_MR=n overrides its MR
 #
 # The int8 GEMM micro-kernel height (WM_GEMM_I8_MR) was picked by measurement: see gemm_i8_simd128.c.
 KERNEL_SRCS := $(sort $(wildcard src/kernels/*.c))
@@ -26,6 +30,19 @@ $(KT_WASM): $(KERNEL_SRCS) $(KERNEL_HDRS) $(KERNEL_TEST) | $(DEPS_STAMP)
 	@mkdir -p $(@D)
 	emcc $(KT_EMFLAGS) $(KERNEL_SRCS) $(KERNEL_TEST) -o $@
 
+# The relaxed build: the same sources and test, clang-19 + wasm-ld-19 as dist/wembed-relaxed.wasm (Makefile)
+KT_RELAXED       := $(BUILD)/test_kernels-relaxed.wasm
+KT_RELAXED_BENCH := $(BUILD)/bench_kernels-relaxed.wasm
+define kt_relaxed_link
+	$(call relaxed_objs,$(KERNEL_SRCS) $(KERNEL_TEST),$(1),$(RELAXED_CFLAGS) -Isrc $(2))
+	$(RELAXED_LD) -o $@ $(1)/*.o $(EM_SYSROOT)/lib/wasm32-emscripten/crt1.o $(RELAXED_LDFLAGS) \
+	  --allow-undefined-file=$(1)/imports.txt --initial-memory=16777216
+endef
+$(KT_RELAXED): $(KERNEL_SRCS) $(KERNEL_HDRS) $(KERNEL_TEST) | $(DEPS_STAMP)
+	$(call kt_relaxed_link,$(BUILD)/relaxed-kt)
+$(KT_RELAXED_BENCH): $(KERNEL_SRCS) $(KERNEL_HDRS) $(KERNEL_TEST) FORCE | $(DEPS_STAMP)
+	$(call kt_relaxed_link,$(BUILD)/relaxed-kb,$(if $(KERNEL_U6X2_MR),-DWM_GEMM_U6X2_MR=$(KERNEL_U6X2_MR)) $(KERNEL_BENCH_FLAGS))
+
 $(KT_BENCH): $(KERNEL_SRCS) $(KERNEL_HDRS) $(KERNEL_TEST) FORCE | $(DEPS_STAMP)
 	@mkdir -p $(@D)
 	emcc $(KT_EMFLAGS) $(if $(KERNEL_MR),-DWM_GEMM_I8_MR=$(KERNEL_MR)) $(KERNEL_BENCH_FLAGS) $(KERNEL_SRCS) $(KERNEL_TEST) -o $@
@@ -41,5 +58,8 @@ test-kernels: $(KT_NATIVE) $(KT_ASAN) $(KT_WASM)
 bench-kernels: $(KT_BENCH)
 	node --no-liftoff --no-warnings tests/c/run_wasi.mjs $(KT_BENCH) --bench
 
+bench-kernels-relaxed: $(KT_RELAXED_BENCH)
+	node tests/browser/run-wasi-chromium.mjs $(KT_RELAXED_BENCH) --bench-quick
+
 FORCE:
-.PHONY: test-kernels bench-kernels FORCE
+.PHONY: test-kernels bench-kernels bench-kernels-relaxed FORCE

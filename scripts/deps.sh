@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what a fresh machine of this kind lacks, idempotently:
-#   emscripten (Debian 3.1.6), utf8proc C sources (apt-get source, into third_party/, git-ignored),
+#   emscripten (Debian 3.1.6), clang-19 + lld-19 (the relaxed-SIMD module: emcc 3.1.6 cannot build it),
+#   utf8proc C sources (apt-get source, into third_party/, git-ignored),
 #   chromium + a CJK font (browser tests, screenshots) and the npm devDependencies (npm ci).
 # Each step is skipped when its result is already present.
 set -euo pipefail
@@ -13,6 +14,11 @@ apt_update() { if [ $need_apt_update = 1 ]; then $SUDO apt-get update -qq; need_
 if ! command -v emcc >/dev/null 2>&1; then
   apt_update
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq emscripten >/dev/null
+fi
+
+if ! command -v clang-19 >/dev/null 2>&1 || ! command -v wasm-ld-19 >/dev/null 2>&1; then
+  apt_update
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq clang-19 lld-19 >/dev/null
 fi
 
 if [ ! -f third_party/utf8proc/utf8proc.c ]; then
@@ -39,4 +45,4 @@ fi
 if [ -f package-lock.json ] && [ ! -f node_modules/.package-lock.json ]; then
   npm ci --no-audit --no-fund --loglevel=error
 fi
-echo "deps: ok (emcc $(emcc --version 2>/dev/null | head -n1 | grep -o '[0-9]\+\.[0-9]\+\.[0-9]\+' | head -n1), utf8proc $(grep -m1 'UTF8PROC_VERSION_MAJOR' third_party/utf8proc/utf8proc.h | awk '{print $3}').$(grep -m1 'UTF8PROC_VERSION_MINOR' third_party/utf8proc/utf8proc.h | awk '{print $3}'))"
+echo "deps: ok (emcc $(emcc --version 2>/dev/null | head -n1 | grep -o '[0-9]\+\.[0-9]\+\.[0-9]\+' | head -n1), clang-19 $(clang-19 --version | head -n1 | grep -o '[0-9]\+\.[0-9]\+\.[0-9]\+' | head -n1), utf8proc $(grep -m1 'UTF8PROC_VERSION_MAJOR' third_party/utf8proc/utf8proc.h | awk '{print $3}').$(grep -m1 'UTF8PROC_VERSION_MINOR' third_party/utf8proc/utf8proc.h | awk '{print $3}'))"

@@ -104,6 +104,15 @@ static int ready(wm_model *m) {
 
 int wm_dim(const wm_model *m) { return m && m->state == READY ? (int)m->bert.cfg.hidden : 0; }
 
+// The instruction set this build's kernels use: the JS side reports which module it loaded from the module itself.
+#if defined(__wasm_relaxed_simd__)
+#define WM_SIMD "relaxed"
+#elif defined(__wasm_simd128__)
+#define WM_SIMD "simd128"
+#else
+#define WM_SIMD "none"
+#endif
+
 const char *wm_info(wm_model *m) {
     if (!ready(m)) return "{}";
     const wm_config *c = &m->bert.cfg;
@@ -111,7 +120,8 @@ const char *wm_info(wm_model *m) {
     snprintf(m->info, sizeof m->info,
              "{\"dim\":%u,\"hidden\":%u,\"layers\":%u,\"heads\":%u,\"intermediate\":%u,\"vocab\":%u,\"max_positions\":%u,"
              "\"max_tokens\":%u,\"pooling\":\"%s\",\"normalize\":%s,\"metric\":\"%s\",\"dtype\":\"%s\",\"embedding_dtype\":\"%s\","
-             "\"activation_bits\":%u,\"quant_group\":%u,\"size\":%llu,\"special_tokens\":%d,\"embedding_rows\":%u}",
+             "\"activation_bits\":%u,\"quant_group\":%u,\"size\":%llu,\"special_tokens\":%d,\"embedding_rows\":%u,"
+             "\"simd\":\"" WM_SIMD "\"}",
              c->hidden, c->hidden, c->layers, c->heads, c->intermediate, c->vocab, c->max_positions, c->max_tokens,
              c->pooling == WM_POOL_CLS ? "cls" : "mean", c->normalize ? "true" : "false", c->metric == WM_METRIC_DOT ? "dot" : "cosine",
              dtypes[c->weight_dtype], dtypes[c->emb_dtype], c->weight_dtype == WM_DTYPE_INT8 ? c->act_bits : 0, c->quant_group,

@@ -25,6 +25,9 @@ const P = {
   texts: q.get('texts') ?? '/shared/reference/models/gte-small-synth/texts.jsonl',
   // served from the local node_modules: never a CDN (ORT's default wasmPaths would point at one)
   ortDist: q.get('ortDist') ?? '/node_modules/onnxruntime-web/dist/',
+  ort: q.get('ort') !== '0',  // ort=0: wembed alone (its relaxed vs SIMD128 modules)
+  // the module wembed is also run with, interleaved, when its default is the relaxed-SIMD one ('' = none)
+  compare: q.get('compare') ?? '/dist/wembed.wasm',
 };
 const CHUNK = 32;   // ORT padded batch size (= wembed's CHUNK_TEXTS, as in compare.mjs)
 
@@ -77,11 +80,13 @@ async function run() {
   };
   log(`threads ${P.threads}; cross-origin isolated ${out.crossOriginIsolated}; relaxed SIMD ${out.wasm.relaxed_simd}`);
 
-  const ort = await import(`${P.ortDist}ort.wasm.min.mjs`);
-  ort.env.wasm.numThreads = P.threads;
-  ort.env.wasm.simd = true;
-  ort.env.wasm.wasmPaths = new URL(P.ortDist, location.href).href;
-  out.ort_version = ort.env.versions.web;
+  const ort = P.ort ? await import(`${P.ortDist}ort.wasm.min.mjs`) : null;
+  if (ort) {
+    ort.env.wasm.numThreads = P.threads;
+    ort.env.wasm.simd = true;
+    ort.env.wasm.wasmPaths = new URL(P.ortDist, location.href).href;
+    out.ort_version = ort.env.versions.web;
+  }
 
   // Load to ready, both by URL from the same server (the download is part of it, as on a real page). The first
   // of each ("cold") also compiles its wasm module (and for ORT starts its threads).
@@ -92,6 +97,7 @@ async function run() {
     const m = await load(P.model);
     wLoads.push(now() - t);
     if (model) m.dispose(); else model = m;
+    if (!ort) continue;
     t = now();
     const s = await ort.InferenceSession.create(P.onnx, { executionProviders: ['wasm'] });
     oLoads.push(now() - t);
@@ -99,11 +105,17 @@ async function run() {
   }
   out.load = {
     wembed: { cold_ms: wLoads[0], warm: stats(wLoads.slice(1)) },
-    ort: { cold_ms: oLoads[0], warm: stats(oLoads.slice(1)) },
+    ...(ort && { ort: { cold_ms: oLoads[0], warm: stats(oLoads.slice(1)) } }),
   };
-  out.ort_num_threads = ort.env.wasm.numThreads;
+  out.ort_num_threads = ort?.env.wasm.numThreads ?? 0;
   out.ort_workers = spawned.filter((w) => w.url.includes('ort-wasm')).length;
-  log(`load to ready (cold): wembed ${wLoads[0].toFixed(0)} ms, ort ${oLoads[0].toFixed(0)} ms; ORT started ${out.ort_workers} worker(s)`);
+  out.wembed_simd = model.info.simd;
+  log(`load to ready (cold): wembed ${wLoads[0].toFixed(0)} ms (${model.info.simd} module)${ort ? `, ort ${oLoads[0].toFixed(0)} ms; ORT started ${out.ort_workers} worker(s)` : ''}`);
+  // The same model on the other module (dist/wembed.wasm where the default is the relaxed one): relaxed vs SIMD128,
+  // interleaved in the same page
+  const other = model.info.simd === 'relaxed' && P.compare ? await load(P.model, { wasm: P.compare }) : null;
+  if (other) out.compare = { wasm: P.compare, simd: other.info.simd };
+  const sameBits = (a, b) => a.length === b.length && new Uint32Array(a.buffer, a.byteOffset, a.length).every((x, i) => x === new Uint32Array(b.buffer, b.byteOffset, b.length)[i]);
 
   const tok = (t) => model.tokenize(t);
   async function ortEmbed(seqs) {
@@ -150,17 +162,20 @@ async function run() {
   out.batch1 = {};
   for (const n of P.lengths) {
     const text = textOf(n), ids = tok(text);
-    const w = [], o = [], tk = [];
-    let wv, ov;
-    for (let i = 0; i < P.warmup; i++) { wv = (await model.embed([text]))[0]; [ov] = await ortEmbed([ids]); }
+    const w = [], o = [], c = [], tk = [];
+    let wv, ov, cv;
+    const runW = async () => { const t = now(); wv = (await model.embed([text]))[0]; w.push(now() - t); };
+    const runO = async () => { if (!ort) return; const t = now(); [ov] = await ortEmbed([ids]); o.push(now() - t); };
+    const runC = async () => { if (!other) return; const t = now(); cv = (await other.embed([text]))[0]; c.push(now() - t); };
+    for (let i = 0; i < P.warmup; i++) { await runW(); await runO(); await runC(); }
+    w.length = o.length = c.length = 0;
     for (let i = 0; i < P.runs; i++) {
-      const runW = async () => { const t = now(); wv = (await model.embed([text]))[0]; w.push(now() - t); };
-      const runO = async () => { const t = now(); [ov] = await ortEmbed([ids]); o.push(now() - t); };
-      if (i % 2) { await runO(); await runW(); } else { await runW(); await runO(); }
+      for (const run of i % 2 ? [runC, runO, runW] : [runW, runO, runC]) await run();
       const t = now(); tok(text); tk.push(now() - t);
     }
-    out.batch1[n] = { tokens: ids.length, wembed: stats(w), ort: stats(o), wembed_tokenize: stats(tk), cosine_wembed_ort: cos(wv, ov) };
-    log(`batch 1 × ${n} tokens: wembed ${stats(w).median.toFixed(2)} ms, ort ${stats(o).median.toFixed(2)} ms`);
+    out.batch1[n] = { tokens: ids.length, wembed: stats(w), ...(ort && { ort: stats(o), cosine_wembed_ort: cos(wv, ov) }), wembed_tokenize: stats(tk),
+      ...(other && { wembed_compare: stats(c), compare_identical: sameBits(wv, cv) }) };
+    log(`batch 1 × ${n} tokens: wembed ${stats(w).median.toFixed(2)} ms${ort ? `, ort ${stats(o).median.toFixed(2)} ms` : ''}${other ? `, wembed ${other.info.simd} ${stats(c).median.toFixed(2)} ms` : ''}`);
   }
 
   // The first STS sentences of texts.jsonl. ORT two ways (compare.mjs's third, all padded in one batch, was its
@@ -169,19 +184,22 @@ async function run() {
   const texts = sents.map((r) => r.text);
   const seqs = texts.map(tok);
   out.ids_equal_reference = seqs.every((s, i) => s.length === sents[i].ids.length && s.every((x, j) => x === sents[i].ids[j]));
-  const ortModes = {
+  const ortModes = !ort ? {} : {
     [`padded chunks of ${CHUNK}`]: async () => { const v = []; for (let i = 0; i < seqs.length; i += CHUNK) v.push(...await ortEmbed(seqs.slice(i, i + CHUNK))); return v; },
     'one at a time': async () => { const v = []; for (const s of seqs) v.push(...await ortEmbed([s])); return v; },
   };
-  const bt = { wembed: [] }, vecs = {};
+  const bt = { wembed: [] }, vecs = {}, ct = [];
   for (const k of Object.keys(ortModes)) bt[k] = [];
   // batches on `threads` threads (js/pool.js: module Web Workers); batch 1 above stays on one
   const batchModel = P.threads > 1 ? await load(P.model, { threads: P.threads }) : model;
+  const batchOther = other && P.threads > 1 ? await load(P.model, { threads: P.threads, wasm: P.compare }) : other;
   out.wembed_threads = batchModel.info.threads;
   vecs.wembed = await batchModel.embed(texts);   // warm-up
+  if (batchOther) vecs.compare = await batchOther.embed(texts);
   for (const [k, f] of Object.entries(ortModes)) vecs[k] = await f();
   for (let i = 0; i < P.batchRuns; i++) {
     let t = now(); vecs.wembed = await batchModel.embed(texts); bt.wembed.push(now() - t);
+    if (batchOther) { t = now(); vecs.compare = await batchOther.embed(texts); ct.push(now() - t); }
     for (const [k, f] of Object.entries(ortModes)) { t = now(); vecs[k] = await f(); bt[k].push(now() - t); }
   }
   out.batch = {
@@ -191,15 +209,24 @@ async function run() {
     ms: Object.fromEntries(Object.entries(bt).map(([k, v]) => [k, stats(v)])),
     sentences_per_s: Object.fromEntries(Object.entries(bt).map(([k, v]) => [k, (P.batch * 1000) / stats(v).median])),
   };
-  out.fidelity = {
-    sentences: P.batch,
-    cosine_wembed_vs_ort: summary(texts.map((_, i) => cos(vecs.wembed[i], vecs['one at a time'][i]))),
-  };
-  log(`batch ${P.batch}: ${Object.entries(out.batch.sentences_per_s).map(([k, v]) => `${k} ${v.toFixed(1)}/s`).join(', ')}`);
+  if (batchOther) {
+    out.batch_compare = { ms: stats(ct), sentences_per_s: (P.batch * 1000) / stats(ct).median,
+      identical: vecs.wembed.every((v, i) => sameBits(v, vecs.compare[i])) };
+  }
+  if (ort) {
+    out.fidelity = {
+      sentences: P.batch,
+      cosine_wembed_vs_ort: summary(texts.map((_, i) => cos(vecs.wembed[i], vecs['one at a time'][i]))),
+    };
+  }
+  log(`batch ${P.batch}: ${Object.entries(out.batch.sentences_per_s).map(([k, v]) => `${k} ${v.toFixed(1)}/s`).join(', ')}` +
+    `${batchOther ? `, wembed ${other.info.simd} ${out.batch_compare.sentences_per_s.toFixed(1)}/s` : ''}`);
   out.workers = spawned;
   if (batchModel !== model) batchModel.dispose();
+  if (batchOther && batchOther !== other) batchOther.dispose();
+  other?.dispose();
   model.dispose();
-  await session.release();
+  await session?.release();
   log('done');
   return out;
 }

@@ -98,7 +98,10 @@ static void linear(wm_bert *b, const wm_linear *L, int M, const float *x, int ld
     case WM_DTYPE_F16: wm_gemm_f16(M, L->N, L->K, x, ldx, L->w, L->bias, y, ldy); break;
     default: {
         int qmax = (1 << (b->cfg.act_bits - 1)) - 1;
-        if (b->cfg.act_bits <= 8) {
+        if (WM_GEMM_U6X2) {  // relaxed SIMD: the same values as digits, the same y (kernels.h)
+            wm_quantize_rows_u6x2(M, L->K, L->G, x, ldx, L->in_scale, qmax, b->xq, b->row_scale);
+            wm_gemm_u6x2i8(M, L->N, L->Kp, L->G, b->xq, b->row_scale, L->w, L->w_scale, L->bias, y, ldy);
+        } else if (b->cfg.act_bits <= 8) {
             wm_quantize_rows_i8(M, L->K, L->G, x, ldx, L->in_scale, qmax, b->xq, b->row_scale);
             wm_gemm_i8(M, L->N, L->Kp, L->G, b->xq, b->row_scale, L->w, L->w_scale, L->bias, y, ldy);
         } else {

@@ -41,7 +41,7 @@ typedef struct wm_bert {
     float *qkv;                  // [max_rows][3H]
     float *ctx;                  // [max_rows][H] attention output (heads concatenated)
     float *ffn;                  // [max_rows][I]
-    void *xq;                    // [max_rows][max(Hp, Ip)] int8 or int16 quantized activations
+    void *xq;                    // [max_rows][max(Hp, Ip)] int8, int16 or u6x2 quantized activations
     float *row_scale;            // [max_rows][groups] per token and group of the quantized activations
     float *scores;               // [P][P] one head's attention probabilities
     float *kh, *vt;              // [P][dh] one head's keys; [dh][P] its values, transposed

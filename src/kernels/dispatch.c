@@ -1,6 +1,7 @@
-// The public kernels of kernels.h: the SIMD128 variant in the wasm build (-msimd128), the scalar one elsewhere.
-// Plain forwarding calls (wasm-opt inlines them at -O3); no run-time detection: a wasm module either has SIMD128
-// or does not load.
+// The public kernels of kernels.h: the SIMD128 variant in the wasm builds (-msimd128), the scalar one elsewhere;
+// the u6x2 GEMM's relaxed variant in the relaxed build. Plain forwarding calls (wasm-opt inlines them in the emcc
+// build; the relaxed build, linked without wasm-opt, keeps one call per kernel call); no run-time detection here:
+// a module either validates or does not load, and js/core.js picks the module.
 #include "kernels/kernels_impl.h"
 
 #ifdef __wasm_simd128__
@@ -16,6 +17,18 @@ void wm_quantize_rows_i8(int M, int K, int G, const float *x, int ldx, const flo
 void wm_quantize_rows_i16(int M, int K, int G, const float *x, int ldx, const float *in_scale, int qmax, int16_t *xq,
                           float *row_scale) {
   WM_FAST(wm_quantize_rows_i16)(M, K, G, x, ldx, in_scale, qmax, xq, row_scale);
+}
+void wm_quantize_rows_u6x2(int M, int K, int G, const float *x, int ldx, const float *in_scale, int qmax,
+                           uint8_t *xd, float *row_scale) {
+  WM_FAST(wm_quantize_rows_u6x2)(M, K, G, x, ldx, in_scale, qmax, xd, row_scale);
+}
+void wm_gemm_u6x2i8(int M, int N, int Kp, int G, const uint8_t *xd, const float *row_scale, const int8_t *w,
+                    const float *w_scale, const float *bias, float *y, int ldy) {
+#ifdef __wasm_relaxed_simd__
+  wm_gemm_u6x2i8_relaxed(M, N, Kp, G, xd, row_scale, w, w_scale, bias, y, ldy);
+#else
+  wm_gemm_u6x2i8_scalar(M, N, Kp, G, xd, row_scale, w, w_scale, bias, y, ldy);
+#endif
 }
 void wm_gemm_i8(int M, int N, int Kp, int G, const int8_t *xq, const float *row_scale, const int8_t *w,
                 const float *w_scale, const float *bias, float *y, int ldy) {

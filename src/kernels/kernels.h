@@ -3,9 +3,12 @@
 // One interface, one file per kernel family and instruction set:
 //   <family>_scalar.c   portable C; defines wm_<name>_scalar, the reference every other variant is tested against
 //   <family>_simd128.c  wasm SIMD128 intrinsics, compiled only when __wasm_simd128__ is defined
-// wm_<name> (declared below) is the fast variant: the SIMD128 one in the wasm build, the scalar one elsewhere
-// (kernels/dispatch.c). tests/c/test_kernels.c compares every wm_<name> with wm_<name>_scalar on random data and
-// odd shapes; it is built natively and as a WASI module run by Node, so the SIMD128 variants are proven too.
+//   <family>_relaxed.c  wasm relaxed SIMD, compiled only when __wasm_relaxed_simd__ is defined (the second module,
+//                       dist/wembed-relaxed.wasm, built by clang-19: emcc 3.1.6 has no relaxed builtins)
+// wm_<name> (declared below) is the fast variant: the relaxed or SIMD128 one in the wasm builds, the scalar one
+// elsewhere (kernels/dispatch.c). tests/c/test_kernels.c compares every wm_<name> with wm_<name>_scalar on random
+// data and odd shapes; it is built natively, as a WASI module run by Node (the SIMD128 variants) and as a relaxed
+// WASI module run in Chromium (tests/browser/relaxed.test.js: Node 20 computes relaxed dots wrongly).
 #ifndef WM_KERNELS_H
 #define WM_KERNELS_H
 
@@ -42,6 +45,26 @@ void wm_gemm_i8(int M, int N, int Kp, int G, const int8_t *xq, const float *row_
                 const float *w_scale, const float *bias, float *y, int ldy);
 void wm_gemm_i16i8(int M, int N, int Kp, int G, const int16_t *xq, const float *row_scale, const int8_t *w,
                    const float *w_scale, const float *bias, float *y, int ldy);
+
+// --- the same activations as two 6-bit digits ("u6x2"): the relaxed-SIMD GEMM's operand -------------------------
+// i32x4.relaxed_dot_i8x16_i7x16_add_s is deterministic only when every byte of its second operand is in [0, 127],
+// so an activation |x| <= 2047 enters it as x + 2048 = 64 hi + lo, hi and lo in [0, 63]. Layout: [M][2*Kp] bytes;
+// per block of 8 inputs its 8 hi digits, then its 8 lo digits:
+//   xd[m][(k/8)*16 + k%8] = hi(x[m][k]),  xd[m][(k/8)*16 + 8 + k%8] = lo(x[m][k])
+// (2 bytes per input, as an int16 xq: the encoder's buffer serves both). wm_quantize_rows_u6x2 quantizes exactly
+// as wm_quantize_rows_i16 (64 hi + lo - 2048 == its xq, padding included); wm_gemm_u6x2i8 gives exactly
+// wm_gemm_i16i8's y, bit for bit, from those digits.
+void wm_quantize_rows_u6x2(int M, int K, int G, const float *x, int ldx, const float *in_scale, int qmax,
+                           uint8_t *xd, float *row_scale);
+void wm_gemm_u6x2i8(int M, int N, int Kp, int G, const uint8_t *xd, const float *row_scale, const int8_t *w,
+                    const float *w_scale, const float *bias, float *y, int ldy);
+// 1 in the build where wm_gemm_u6x2i8 is the fastest int8 GEMM (relaxed SIMD): the encoder then quantizes to
+// digits for every int8 linear (any act_bits: qmax <= 2047), else to int8 / int16 for wm_gemm_i8 / wm_gemm_i16i8.
+#ifdef __wasm_relaxed_simd__
+#define WM_GEMM_U6X2 1
+#else
+#define WM_GEMM_U6X2 0
+#endif
 
 // --- float weights (the exactness path) --------------------------------------------------------------------
 // y[m][n] = sum_{k<K} x[m][k] * W[n][k] + (bias ? bias[n] : 0); W row-major [N][K] f32, or f16 bits.

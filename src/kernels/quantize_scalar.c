@@ -6,33 +6,40 @@
 
 #include "kernels/kernels_impl.h"
 
-// --- one group of a row --------------------------------------------------------------------------------------------
-// Columns [0, K) of the group are values, [K, Kp) padding. Returns a = max_k |x[k] * s[k]| / qmax (0 for an
-// all-zero group) and writes q[k] = round_half_away(x[k] s[k] / a), clamped to [-qmax, qmax] (only reachable
-// through rounding of a), q[K..Kp) = 0. The division is done per value (not a multiply by 1/a) so the result is
-// exactly the documented formula.
-#define WM_QUANTIZE_ROW(T)                                                                                     \
-  static float quantize_group_##T(int K, int Kp, const float *x, const float *s, int qmax, T *q) {            \
-    float mx = 0.0f;                                                                                           \
-    for (int k = 0; k < K; k++) mx = fmaxf(mx, fabsf(s ? x[k] * s[k] : x[k]));                                 \
-    float a = mx / (float)qmax;                                                                                \
-    for (int k = 0; k < Kp; k++) {                                                                             \
-      float v = 0.0f;                                                                                          \
-      if (k < K && a > 0.0f) v = roundf((s ? x[k] * s[k] : x[k]) / a); /* roundf: half away from zero */      \
-      v = fminf(fmaxf(v, (float)-qmax), (float)qmax);                                                          \
-      q[k] = (T)v;                                                                                             \
-    }                                                                                                          \
-    return a;                                                                                                  \
-  }                                                                                                            \
-  static void quantize_row_##T(int K, int G, const float *x, const float *s, int qmax, T *q, float *a) {      \
+// --- how a quantized value v is stored at input k of a row (k counted from a multiple of 8) -------------------------
+#define STORE_I8(q, k, v) (((int8_t *)(q))[k] = (int8_t)(v))
+#define STORE_I16(q, k, v) (((int16_t *)(q))[k] = (int16_t)(v))
+// u6x2 (kernels.h): v + 2048 = 64 hi + lo, hi at byte (k/8)*16 + k%8 and lo 8 bytes further
+#define STORE_U6X2(q, k, v)                                                                                      \
+  (((uint8_t *)(q))[(k) / 8 * 16 + (k) % 8] = (uint8_t)(((int)(v) + 2048) >> 6),                                \
+   ((uint8_t *)(q))[(k) / 8 * 16 + 8 + (k) % 8] = (uint8_t)(((int)(v) + 2048) & 63))
+
+// --- one row: its groups --------------------------------------------------------------------------------------------
+// Group columns [0, K) are values, [K, Kp) padding. a = max_k |x[k] * s[k]| / qmax (0 for an all-zero group);
+// q[k] = round_half_away(x[k] s[k] / a), clamped to [-qmax, qmax] (only reachable through rounding of a),
+// q[K..Kp) = 0. The division is done per value (not a multiply by 1/a) so the result is exactly the documented
+// formula. ESZ: bytes per input in q (u6x2: 2, as int16), so group g's values start at byte g*G*ESZ.
+#define WM_QUANTIZE_ROW(NAME, STORE, ESZ)                                                                       \
+  static void NAME(int K, int G, const float *x, const float *s, int qmax, void *q, float *a) {               \
     int Kp = wm_round_up(K, WM_GEMM_KB);                                                                       \
     for (int k0 = 0, g = 0; k0 < Kp; k0 += G, g++) {                                                           \
       int kv = K - k0 < G ? K - k0 : G, kp = Kp - k0 < G ? Kp - k0 : G;                                       \
-      a[g] = quantize_group_##T(kv, kp, x + k0, s ? s + k0 : 0, qmax, q + k0);                                 \
+      const float *xg = x + k0, *sg = s ? s + k0 : 0;                                                          \
+      char *qg = (char *)q + (size_t)k0 * (ESZ);                                                               \
+      float mx = 0.0f;                                                                                         \
+      for (int k = 0; k < kv; k++) mx = fmaxf(mx, fabsf(sg ? xg[k] * sg[k] : xg[k]));                          \
+      float ag = a[g] = mx / (float)qmax;                                                                      \
+      for (int k = 0; k < kp; k++) {                                                                           \
+        float v = 0.0f;                                                                                        \
+        if (k < kv && ag > 0.0f) v = roundf((sg ? xg[k] * sg[k] : xg[k]) / ag); /* half away from 0 */         \
+        v = fminf(fmaxf(v, (float)-qmax), (float)qmax);                                                        \
+        STORE(qg, k, v);                                                                                       \
+      }                                                                                                        \
     }                                                                                                          \
   }
-WM_QUANTIZE_ROW(int8_t)
-WM_QUANTIZE_ROW(int16_t)
+WM_QUANTIZE_ROW(quantize_row_i8, STORE_I8, 1)
+WM_QUANTIZE_ROW(quantize_row_i16, STORE_I16, 2)
+WM_QUANTIZE_ROW(quantize_row_u6x2, STORE_U6X2, 2)
 
 // --- public entry points ------------------------------------------------------------------------------------------
 // int8 output holds at most 127: a larger qmax is taken as 127.
@@ -41,12 +48,19 @@ void wm_quantize_rows_i8_scalar(int M, int K, int G, const float *x, int ldx, co
   if (qmax > 127) qmax = 127;
   int Kp = wm_round_up(K, WM_GEMM_KB), ng = wm_groups(Kp, G);
   for (int m = 0; m < M; m++)
-    quantize_row_int8_t(K, G, x + (size_t)m * ldx, in_scale, qmax, xq + (size_t)m * Kp, row_scale + (size_t)m * ng);
+    quantize_row_i8(K, G, x + (size_t)m * ldx, in_scale, qmax, xq + (size_t)m * Kp, row_scale + (size_t)m * ng);
 }
 
 void wm_quantize_rows_i16_scalar(int M, int K, int G, const float *x, int ldx, const float *in_scale, int qmax,
                                  int16_t *xq, float *row_scale) {
   int Kp = wm_round_up(K, WM_GEMM_KB), ng = wm_groups(Kp, G);
   for (int m = 0; m < M; m++)
-    quantize_row_int16_t(K, G, x + (size_t)m * ldx, in_scale, qmax, xq + (size_t)m * Kp, row_scale + (size_t)m * ng);
+    quantize_row_i16(K, G, x + (size_t)m * ldx, in_scale, qmax, xq + (size_t)m * Kp, row_scale + (size_t)m * ng);
+}
+
+void wm_quantize_rows_u6x2_scalar(int M, int K, int G, const float *x, int ldx, const float *in_scale, int qmax,
+                                  uint8_t *xd, float *row_scale) {
+  int Kp = wm_round_up(K, WM_GEMM_KB), ng = wm_groups(Kp, G);
+  for (int m = 0; m < M; m++)
+    quantize_row_u6x2(K, G, x + (size_t)m * ldx, in_scale, qmax, xd + (size_t)m * Kp * 2, row_scale + (size_t)m * ng);
 }

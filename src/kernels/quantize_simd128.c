@@ -27,8 +27,23 @@ WM_INLINE v128_t quant4(const float *x, const float *s, int k, v128_t a, v128_t 
 }
 
 // --- one group of a row --------------------------------------------------------------------------------------------
+// Output layouts (kernels.h): int8, int16, or u6x2 digits (2 bytes per input, like int16).
+enum { OUT_I8, OUT_I16, OUT_U6X2 };
+
+WM_INLINE void store_one(int out, void *q, int k, float v) {
+  if (out == OUT_I8) {
+    ((int8_t *)q)[k] = (int8_t)v;
+  } else if (out == OUT_I16) {
+    ((int16_t *)q)[k] = (int16_t)v;
+  } else {
+    int u = (int)v + 2048;
+    ((uint8_t *)q)[k / 8 * 16 + k % 8] = (uint8_t)(u >> 6);
+    ((uint8_t *)q)[k / 8 * 16 + 8 + k % 8] = (uint8_t)(u & 63);
+  }
+}
+
 // Returns a (0 for an all-zero group); q[0..Kp) as in quantize_scalar.c. 8 values per step: 2 x f32x4 -> i16x8.
-WM_INLINE float quantize_group(int i16, int K, int Kp, const float *x, const float *s, int qmax, void *q) {
+WM_INLINE float quantize_group(int out, int K, int Kp, const float *x, const float *s, int qmax, void *q) {
   int k = 0;
   // pass 1: max |x s|
   v128_t mv = wasm_f32x4_splat(0.0f);
@@ -38,40 +53,39 @@ WM_INLINE float quantize_group(int i16, int K, int Kp, const float *x, const flo
   float mx = fmaxf(fmaxf(m4[0], m4[1]), fmaxf(m4[2], m4[3]));
   for (; k < K; k++) mx = fmaxf(mx, fabsf(s ? x[k] * s[k] : x[k]));
   float a = mx / (float)qmax;
-  int8_t *q8 = q;
-  int16_t *q16 = q;
   k = 0;
   // pass 2: 8 at a time
   if (a > 0.0f) {
     v128_t av = wasm_f32x4_splat(a), lo = wasm_f32x4_splat((float)-qmax), hi = wasm_f32x4_splat((float)qmax);
     for (; k + 8 <= K; k += 8) {
       v128_t h = wasm_i16x8_narrow_i32x4(quant4(x, s, k, av, lo, hi), quant4(x, s, k + 4, av, lo, hi));
-      if (i16) wasm_v128_store(q16 + k, h);
-      else wasm_v128_store64_lane(q8 + k, wasm_i8x16_narrow_i16x8(h, h), 0);
+      if (out == OUT_I16) {
+        wasm_v128_store((int16_t *)q + k, h);
+      } else if (out == OUT_I8) {
+        wasm_v128_store64_lane((int8_t *)q + k, wasm_i8x16_narrow_i16x8(h, h), 0);
+      } else {  // h + 2048 in [1, 4095]: its digits in [0, 63] narrow exactly to [8 hi | 8 lo]
+        v128_t u = wasm_i16x8_add(h, wasm_i16x8_splat(2048));
+        v128_t d = wasm_u8x16_narrow_i16x8(wasm_u16x8_shr(u, 6), wasm_v128_and(u, wasm_i16x8_splat(63)));
+        wasm_v128_store((uint8_t *)q + k * 2, d);
+      }
     }
-    for (; k < K; k++) {  // tail: the scalar formula
-      float v = fminf(fmaxf(roundf((s ? x[k] * s[k] : x[k]) / a), (float)-qmax), (float)qmax);
-      if (i16) q16[k] = (int16_t)v;
-      else q8[k] = (int8_t)v;
-    }
+    for (; k < K; k++)  // tail: the scalar formula
+      store_one(out, q, k, fminf(fmaxf(roundf((s ? x[k] * s[k] : x[k]) / a), (float)-qmax), (float)qmax));
   }
-  for (; k < Kp; k++) {  // padding, or the whole row when a == 0
-    if (i16) q16[k] = 0;
-    else q8[k] = 0;
-  }
+  for (; k < Kp; k++) store_one(out, q, k, 0.0f);  // padding, or the whole row when a == 0
   return a;
 }
 
-WM_INLINE void quantize_rows(int i16, int M, int K, int G, const float *x, int ldx, const float *s, int qmax, void *xq,
+WM_INLINE void quantize_rows(int out, int M, int K, int G, const float *x, int ldx, const float *s, int qmax, void *xq,
                              float *row_scale) {
   int Kp = wm_round_up(K, WM_GEMM_KB), ng = wm_groups(Kp, G);
+  const size_t esz = out == OUT_I8 ? 1 : 2;  // bytes per input
   for (int m = 0; m < M; m++) {
     const float *xr = x + (size_t)m * ldx;
     float *a = row_scale + (size_t)m * ng;
     for (int k0 = 0, g = 0; k0 < Kp; k0 += G, g++) {
       int kv = K - k0 < G ? K - k0 : G, kp = Kp - k0 < G ? Kp - k0 : G;
-      void *q = i16 ? (void *)((int16_t *)xq + (size_t)m * Kp + k0) : (void *)((int8_t *)xq + (size_t)m * Kp + k0);
-      a[g] = quantize_group(i16, kv, kp, xr + k0, s ? s + k0 : 0, qmax, q);
+      a[g] = quantize_group(out, kv, kp, xr + k0, s ? s + k0 : 0, qmax, (char *)xq + ((size_t)m * Kp + k0) * esz);
     }
   }
 }
@@ -80,12 +94,17 @@ WM_INLINE void quantize_rows(int i16, int M, int K, int G, const float *x, int l
 void wm_quantize_rows_i8_simd128(int M, int K, int G, const float *x, int ldx, const float *in_scale, int qmax,
                                  int8_t *xq, float *row_scale) {
   if (qmax > 127) qmax = 127;  // int8 holds at most 127 (as the scalar variant)
-  quantize_rows(0, M, K, G, x, ldx, in_scale, qmax, xq, row_scale);
+  quantize_rows(OUT_I8, M, K, G, x, ldx, in_scale, qmax, xq, row_scale);
 }
 
 void wm_quantize_rows_i16_simd128(int M, int K, int G, const float *x, int ldx, const float *in_scale, int qmax,
                                   int16_t *xq, float *row_scale) {
-  quantize_rows(1, M, K, G, x, ldx, in_scale, qmax, xq, row_scale);
+  quantize_rows(OUT_I16, M, K, G, x, ldx, in_scale, qmax, xq, row_scale);
+}
+
+void wm_quantize_rows_u6x2_simd128(int M, int K, int G, const float *x, int ldx, const float *in_scale, int qmax,
+                                   uint8_t *xd, float *row_scale) {
+  quantize_rows(OUT_U6X2, M, K, G, x, ldx, in_scale, qmax, xd, row_scale);
 }
 
 #else

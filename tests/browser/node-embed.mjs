@@ -1,5 +1,6 @@
 // Worker thread of browser.test.js: the Node side of the comparison, off the main thread so that the test's HTTP
-// server keeps serving the browser meanwhile. Same wasm, same js/index.js, same calls as tests/browser/page.js.
+// server keeps serving the browser meanwhile. Same js/index.js, same calls as tests/browser/page.js (its module here:
+// dist/wembed.wasm, as Node 20 cannot run relaxed SIMD; the page gets dist/wembed-relaxed.wasm).
 import { parentPort, workerData } from 'node:worker_threads';
 import { readFileSync } from 'node:fs';
 import { load } from '../../js/index.js';

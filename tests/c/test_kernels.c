@@ -5,8 +5,10 @@
 //   test_kernels               run the tests; last line "N passed, M failed"; exit status 1 on any failure
 //   test_kernels --exhaustive  also check erf and exp on every f32 of their range (slow; figures in ops_scalar.c)
 //   test_kernels --bench       GEMM throughput (GOPS) of the public variants vs the scalar ones
+//   test_kernels --bench-quick the int8 GEMMs at G = 128 only, without the scalar ones (relaxed vs int16)
 //   test_kernels --seed=N      other random data (the default seed is fixed)
-// Tolerances: quantizers and int8 GEMMs bit-identical public vs scalar, int32 sums exact, y within 1e-6 relative
+// Tolerances: quantizers and int8 GEMMs bit-identical public vs scalar (the u6x2 ones also vs the int16 ones),
+// int32 sums exact, y within 1e-6 relative
 // of the double formula; float GEMMs and dot within 1e-5 of sum |x w|; LayerNorm within 1e-5 of
 // |gamma| max(1, |xhat|) + |beta|; softmax within 1e-6 of the row max; erf 2e-7 absolute, exp 2e-7 relative,
 // GELU 5e-7; SIMD128 exp, erf and GELU within 1 ulp of scalar (they are in fact identical).
@@ -20,7 +22,9 @@
 
 #include "kernels/kernels_impl.h"
 
-#ifdef __wasm_simd128__
+#if defined(__wasm_relaxed_simd__)
+#define VARIANT "relaxed"
+#elif defined(__wasm_simd128__)
 #define VARIANT "simd128"
 #else
 #define VARIANT "scalar"
@@ -118,9 +122,22 @@ static void test_quantize_case(int M, int K, int G, int ldx, int use_scale, int 
   int16_t *q16 = xmalloc(2 * (size_t)M * Kp), *q16s = xmalloc(2 * (size_t)M * Kp);
   float *rs = xmalloc(4 * (size_t)M * ng), *rss = xmalloc(4 * (size_t)M * ng);
   int eqmax = i16 ? qmax : (qmax > 127 ? 127 : qmax);
+  int u6x2_same = 1;
   if (i16) {
     wm_quantize_rows_i16(M, K, G, x, ldx, sp, qmax, q16, rs);
     wm_quantize_rows_i16_scalar(M, K, G, x, ldx, sp, qmax, q16s, rss);
+    // the digits of both u6x2 variants must spell the int16 values, and their row scales be the same
+    uint8_t *d = xmalloc(2 * (size_t)M * Kp), *ds = xmalloc(2 * (size_t)M * Kp);
+    float *rd = xmalloc(4 * (size_t)M * ng), *rds = xmalloc(4 * (size_t)M * ng);
+    wm_quantize_rows_u6x2(M, K, G, x, ldx, sp, qmax, d, rd);
+    wm_quantize_rows_u6x2_scalar(M, K, G, x, ldx, sp, qmax, ds, rds);
+    u6x2_same = !memcmp(d, ds, 2 * (size_t)M * Kp) && !memcmp(rd, rss, 4 * (size_t)M * ng) &&
+                !memcmp(rds, rss, 4 * (size_t)M * ng);
+    for (size_t i = 0; i < (size_t)M * Kp; i++) {
+      const uint8_t *blk = ds + i / 8 * 16;
+      if (blk[i % 8] > 63 || blk[8 + i % 8] > 63 || 64 * blk[i % 8] + blk[8 + i % 8] - 2048 != q16s[i]) u6x2_same = 0;
+    }
+    free(d); free(ds); free(rd); free(rds);
   } else {
     wm_quantize_rows_i8(M, K, G, x, ldx, sp, qmax, q8, rs);
     wm_quantize_rows_i8_scalar(M, K, G, x, ldx, sp, qmax, q8s, rss);
@@ -151,6 +168,7 @@ static void test_quantize_case(int M, int K, int G, int ldx, int use_scale, int 
     }
   }
   CHECK(same, "quantize_i%d M=%d K=%d G=%d: public != scalar", i16 ? 16 : 8, M, K, G);
+  CHECK(u6x2_same, "quantize_u6x2 M=%d K=%d G=%d qmax=%d: digits differ from the int16 values", M, K, G, qmax);
   CHECK(bad == 0 && worst_a < 2e-7, "quantize_i%d M=%d K=%d G=%d qmax=%d: %d wrong, row scale rel err %.2e",
         i16 ? 16 : 8, M, K, G, qmax, bad, worst_a);
   (void)ties;
@@ -207,6 +225,17 @@ static int8_t *pack_w(int N, int K, const int8_t *W) {
   return p;
 }
 
+// int16 activations [M][Kp] as u6x2 digits [M][2*Kp] (kernels.h)
+static uint8_t *to_u6x2(int M, int Kp, const int16_t *x16) {
+  uint8_t *d = xmalloc(2 * (size_t)M * Kp);
+  for (size_t i = 0; i < (size_t)M * Kp; i++) {
+    int u = x16[i] + 2048;
+    d[i / 8 * 16 + i % 8] = (uint8_t)(u >> 6);
+    d[i / 8 * 16 + 8 + i % 8] = (uint8_t)(u & 63);
+  }
+  return d;
+}
+
 static void test_gemm_i8_case(int M, int N, int K, int G, int i16, int with_bias, int unit_scales) {
   int Kp = wm_round_up(K, WM_GEMM_KB), Np = wm_round_up(N, WM_GEMM_NR), ng = wm_groups(Kp, G);
   int qmax = i16 ? 2047 : 127, ldy = N + (N % 3);
@@ -231,9 +260,22 @@ static void test_gemm_i8_case(int M, int N, int K, int G, int i16, int with_bias
   for (int n = 0; n < N; n++) bias[n] = rnd_sym(1.0f);
   const float *b = with_bias ? bias : NULL;
   float *y = alloc_y(M, ldy), *ys = alloc_y(M, ldy);
+  int u6x2_same = 1, u6x2_canaries = 1;
   if (i16) {
     wm_gemm_i16i8(M, N, Kp, G, x16, rs, w, ws, b, y, ldy);
     wm_gemm_i16i8_scalar(M, N, Kp, G, x16, rs, w, ws, b, ys, ldy);
+    // the same products from digits: both u6x2 variants must give the int16 scalar's y, bit for bit
+    uint8_t *d = to_u6x2(M, Kp, x16);
+    float *yd = alloc_y(M, ldy), *yds = alloc_y(M, ldy);
+    wm_gemm_u6x2i8(M, N, Kp, G, d, rs, w, ws, b, yd, ldy);
+    wm_gemm_u6x2i8_scalar(M, N, Kp, G, d, rs, w, ws, b, yds, ldy);
+    for (int m = 0; m < M; m++)
+      for (int n = 0; n < N; n++) {
+        size_t i = (size_t)m * ldy + n;
+        if (f32_bits(yd[i]) != f32_bits(ys[i]) || f32_bits(yds[i]) != f32_bits(ys[i])) u6x2_same = 0;
+      }
+    u6x2_canaries = y_canaries_ok(yd, M, N, ldy) && y_canaries_ok(yds, M, N, ldy);
+    free(d); free(yd); free(yds);
   } else {
     wm_gemm_i8(M, N, Kp, G, x8, rs, w, ws, b, y, ldy);
     wm_gemm_i8_scalar(M, N, Kp, G, x8, rs, w, ws, b, ys, ldy);
@@ -266,7 +308,42 @@ static void test_gemm_i8_case(int M, int N, int K, int G, int i16, int with_bias
   CHECK(exact && worst <= 1e-6, "%s M=%d N=%d K=%d G=%d: exact=%d rel err %.2e", nm, M, N, K, G, exact, worst);
   CHECK(y_canaries_ok(y, M, N, ldy) && y_canaries_ok(ys, M, N, ldy), "%s M=%d N=%d K=%d: wrote outside y", nm, M,
         N, K);
+  CHECK(u6x2_same && u6x2_canaries, "gemm_u6x2i8 M=%d N=%d K=%d G=%d: y differs from gemm_i16i8's (same %d, "
+        "canaries %d)", M, N, K, G, u6x2_same, u6x2_canaries);
   free(W); free(w); free(x8); free(x16); free(rs); free(ws); free(bias); free(y); free(ys);
+}
+
+// One group of 8192 inputs at the extremes (|sum| up to 8192 * 2047 * 127 = 2,129,657,856 < 2^31): the relaxed
+// kernel's partial sums (64 * sum w hi) pass 2^31 and wrap; the whole must still be exact, and equal the int16
+// kernel's.
+static void test_gemm_i8_u6x2_extremes(void) {
+  enum { M = 3, N = 5, K = 8192 };
+  int Kp = K, Np = 8, ldy = N;
+  int8_t *W = xmalloc((size_t)N * K);
+  int16_t *x16 = xmalloc(2 * (size_t)M * Kp);
+  // channels: all 127, all -127, alternating, all 1, all 0; rows: all 2047, all -2047, alternating
+  for (int n = 0; n < N; n++)
+    for (int k = 0; k < K; k++)
+      W[(size_t)n * K + k] = (int8_t)(n == 0 ? 127 : n == 1 ? -127 : n == 2 ? (k & 1 ? 127 : -127) : n == 3);
+  for (int m = 0; m < M; m++)
+    for (int k = 0; k < Kp; k++) x16[(size_t)m * Kp + k] = (int16_t)(m == 0 ? 2047 : m == 1 ? -2047 : k & 1 ? 2047 : -2047);
+  int8_t *w = pack_w(N, K, W);
+  uint8_t *d = to_u6x2(M, Kp, x16);
+  float rs[M], ws[8], *y = alloc_y(M, ldy), *yd = alloc_y(M, ldy);
+  for (int i = 0; i < M; i++) rs[i] = 1.0f;
+  for (int i = 0; i < Np; i++) ws[i] = 1.0f;
+  wm_gemm_i16i8_scalar(M, N, Kp, K, x16, rs, w, ws, NULL, y, ldy);
+  wm_gemm_u6x2i8(M, N, Kp, K, d, rs, w, ws, NULL, yd, ldy);
+  int ok = 1;
+  for (int m = 0; m < M; m++)
+    for (int n = 0; n < N; n++) {
+      int64_t acc = 0;
+      for (int k = 0; k < K; k++) acc += (int64_t)x16[(size_t)m * Kp + k] * W[(size_t)n * K + k];
+      size_t i = (size_t)m * ldy + n;
+      if (y[i] != (float)acc || f32_bits(yd[i]) != f32_bits(y[i])) ok = 0;
+    }
+  CHECK(ok && y_canaries_ok(yd, M, N, ldy), "gemm_u6x2i8 extremes (one group of 8192): y differs from the exact sums");
+  free(W); free(x16); free(w); free(d); free(y); free(yd);
 }
 
 static void test_gemm_i8(void) {
@@ -284,7 +361,12 @@ static void test_gemm_i8(void) {
       test_gemm_i8_case(big[i][0], big[i][1], big[i][2], i16 ? 32 : 64, i16, 1, 0);
       test_gemm_i8_case(big[i][0], big[i][1], big[i][2], 1 << 20, i16, 1, 0);  // one group: per channel
       test_gemm_i8_case(big[i][0], big[i][1], big[i][2], 64, i16, 0, 1);
+      test_gemm_i8_case(big[i][0], big[i][1], big[i][2], 128, i16, 1, 0);      // the converter's groups
     }
+  // more groups per row than the relaxed kernel keeps sums of weights for at a time (64): several passes
+  test_gemm_i8_case(5, 13, 1024, 8, 1, 1, 0);
+  test_gemm_i8_case(6, 8, 1030, 8, 1, 0, 1);
+  test_gemm_i8_u6x2_extremes();
 }
 
 // --- float GEMM -----------------------------------------------------------------------------------------------------
@@ -608,12 +690,13 @@ static double now_s(void) {
   return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
-// x16: time wm_gemm_i16i8 (activations |x| <= 2047) instead of wm_gemm_i8
+// x16: time wm_gemm_i16i8 (1) or wm_gemm_u6x2i8 (2) (activations |x| <= 2047) instead of wm_gemm_i8 (0)
 static double bench_i8(int scalar, int x16, int M, int N, int K, int G, double min_s) {
   int Kp = wm_round_up(K, 8), Np = wm_round_up(N, 4), ng = wm_groups(Kp, G);
   int8_t *x = xmalloc((size_t)M * Kp), *w = xmalloc((size_t)Np * Kp);
   int16_t *x2 = xmalloc(2 * (size_t)M * Kp);
   for (size_t i = 0; i < (size_t)M * Kp; i++) x[i] = (int8_t)rnd_int(-127, 127), x2[i] = (int16_t)rnd_int(-2047, 2047);
+  uint8_t *xd = to_u6x2(M, Kp, x2);
   for (size_t i = 0; i < (size_t)Np * Kp; i++) w[i] = (int8_t)rnd_int(-127, 127);
   float *rs = xmalloc(4 * (size_t)M * ng), *ws = xmalloc(4 * (size_t)Np * ng), *b = xmalloc(4 * (size_t)N),
         *y = xmalloc(4 * (size_t)M * N);
@@ -625,13 +708,14 @@ static double bench_i8(int scalar, int x16, int M, int N, int K, int G, double m
     int reps = 0;
     double t0 = now_s(), t;
     do {
-      if (x16) (scalar ? wm_gemm_i16i8_scalar : wm_gemm_i16i8)(M, N, Kp, G, x2, rs, w, ws, b, y, N);
+      if (x16 == 2) (scalar ? wm_gemm_u6x2i8_scalar : wm_gemm_u6x2i8)(M, N, Kp, G, xd, rs, w, ws, b, y, N);
+      else if (x16) (scalar ? wm_gemm_i16i8_scalar : wm_gemm_i16i8)(M, N, Kp, G, x2, rs, w, ws, b, y, N);
       else (scalar ? wm_gemm_i8_scalar : wm_gemm_i8)(M, N, Kp, G, x, rs, w, ws, b, y, N);
       reps++;
     } while ((t = now_s() - t0) < min_s);
     best = fmax(best, 2.0 * M * N * K * reps / t * 1e-9);
   }
-  free(x); free(x2); free(w); free(rs); free(ws); free(b); free(y);
+  free(x); free(x2); free(xd); free(w); free(rs); free(ws); free(b); free(y);
   return best;
 }
 
@@ -654,25 +738,33 @@ static double bench_f32(int scalar, int M, int N, int K, double min_s) {
   return best;
 }
 
+static int g_bench_quick;
+
 static void bench(void) {
-  static const int shapes[][3] = {{128, 1536, 384}, {128, 384, 1536}, {16, 1536, 384}};
+  // the encoder's shapes (gte-small): M = 512 rows per pass on batches and long texts, fewer on short texts
+  static const int shapes[][3] = {{128, 1536, 384}, {128, 384, 1536}, {16, 1536, 384}, {512, 1536, 384},
+                                  {512, 384, 1536}};
 #ifdef WM_GEMM_I8_MR
   printf("bench (" VARIANT ", MR=%d)\n", WM_GEMM_I8_MR);
 #else
   printf("bench (" VARIANT ")\n");
 #endif
-  // group sizes: one group per row (per-channel scales), and the converter's choices
+  // group sizes: one group per row (per-channel scales), and the converter's choices; --bench-quick: the
+  // converter's G = 128 only, int16 and u6x2 (the relaxed build's comparison, in a shared browser page)
   static const int groups[] = {1 << 20, 128, 64, 32};
-  for (int x16 = 0; x16 < 2; x16++)
-    for (int i = 0; i < 3; i++)
+  static const char *const names[] = {"gemm_i8", "gemm_i16i8", "gemm_u6x2i8"};
+  for (int x16 = 0; x16 < (WM_GEMM_U6X2 ? 3 : 2); x16++)
+    for (int i = 0; i < 5; i++)
       for (int j = 0; j < 4; j++) {
         int M = shapes[i][0], N = shapes[i][1], K = shapes[i][2], G = groups[j];
-        double fast = bench_i8(0, x16, M, N, K, G, 0.3), slow = bench_i8(1, x16, M, N, K, G, 0.2);
+        if (g_bench_quick && (G != 128 || x16 == 0)) continue;
+        double fast = bench_i8(0, x16, M, N, K, G, 0.3), slow = g_bench_quick ? 0 : bench_i8(1, x16, M, N, K, G, 0.2);
         char gs[16];
         snprintf(gs, sizeof gs, G > K ? "K" : "%d", G);
-        printf("  %-10s M=%-4d N=%-5d K=%-5d G=%-4s %7.2f GOPS  (scalar %6.2f GOPS, x%.1f)\n",
-               x16 ? "gemm_i16i8" : "gemm_i8", M, N, K, gs, fast, slow, fast / slow);
+        printf("  %-11s M=%-4d N=%-5d K=%-5d G=%-4s %7.2f GOPS  (scalar %6.2f GOPS, x%.1f)\n", names[x16], M, N, K,
+               gs, fast, slow, slow > 0 ? fast / slow : 0.0);
       }
+  if (g_bench_quick) return;
   for (int i = 0; i < 2; i++) {
     int M = shapes[i][0], N = shapes[i][1], K = shapes[i][2];
     double fast = bench_f32(0, M, N, K, 0.3), slow = bench_f32(1, M, N, K, 0.2);
@@ -686,9 +778,10 @@ int main(int argc, char **argv) {
   int do_bench = 0, do_exhaustive = 0;
   for (int i = 1; i < argc; i++) {
     if (!strcmp(argv[i], "--bench")) do_bench = 1;
+    else if (!strcmp(argv[i], "--bench-quick")) do_bench = g_bench_quick = 1;
     else if (!strcmp(argv[i], "--exhaustive")) do_exhaustive = 1;
     else if (!strncmp(argv[i], "--seed=", 7)) g_rng = strtoull(argv[i] + 7, NULL, 0) * 2 + 1;
-    else { printf("usage: test_kernels [--bench] [--exhaustive] [--seed=N]\n"); return 2; }
+    else { printf("usage: test_kernels [--bench | --bench-quick] [--exhaustive] [--seed=N]\n"); return 2; }
   }
   if (do_bench) {
     bench();

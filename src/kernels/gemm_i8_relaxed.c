@@ -1,0 +1,153 @@
+// int8-weight GEMM on u6x2 activations (kernels.h), wasm relaxed SIMD. Same y as gemm_i8_scalar.c's
+// wm_gemm_i16i8_scalar on the same activations, bit for bit.
+//
+// i32x4.relaxed_dot_i8x16_i7x16_add_s(a, b, c): lane i = c[i] + sum_{j<4} a[4i+j] * b[4i+j], the same on every
+// engine only while every byte of b is in [0, 127]. The int8 weights go in a, the activations' 6-bit digits in b:
+// with x + 2048 = 64 hi + lo,  sum w x = 64 sum w hi + sum w lo - 2048 sum w,  every term an exact int32 sum
+// (wrapping, like every wasm i32 add: the true sum fits in int32, the format reader's check, so the wrapped terms
+// add up to it), hence the same acc per group as the int16 kernel and the same f32 epilogue in the same order.
+//
+// Per block of 8 inputs: the panel's 32 weight bytes in 2 loads, [c0 k0-7 | c1 k0-7] and [c2 | c3], shared by the
+// MR rows; per row, its 8 hi digits and its 8 lo digits each loaded twice over (v128.load64_splat) and 4 dot-adds
+// into 4 accumulators [hi|lo] x [c0 c1|c2 c3], lanes [c k0-3, c k4-7, c' k0-3, c' k4-7]. So 4 instructions that
+// multiply (8 multiply-adds each, as i32x4.dot_i16x8_s) and no adds or sign extensions, where the SIMD128 kernel
+// spends 4 dot_i16x8 + 4 adds + 4/MR extends. sum w per (channel, group) is computed once per panel, for all rows
+// (a dot of the weights with 1s).
+//
+// MR = WM_GEMM_U6X2_MR = 2, K loop unrolled x2, by measurement: Chromium 156 (V8 lowers the dot to one AVX-VNNI
+// vpdpbusd here), AMD Zen 5, GOPS for M,N,K = 128,1536,384 | 128,384,1536 | 16,1536,384 (`make
+// bench-kernels-relaxed KERNEL_U6X2_MR=n`; the SIMD128 int16 kernel in the same page: 73-77 on each):
+//   MR=1  77 | 79 | 75      MR=2  104 | 105 | 99      MR=3  96 | 99 | 90      MR=4  91 | 94 | 88   MR=6  94 | 97 | 90
+//   (MR=2 with the K loop x1: 73 | 85 | 101, x4: 79 | 82 | 74; the other layout, each channel's 8 weights splat
+//   and the row's 16 digits in one load: 73 | 77 | 72 at MR=2, 87 | 88 | 81 at MR=3, 85 | 87 | 82 at MR=4.)
+// MR=2 keeps its 8 accumulators, 2 weight and 2 digit vectors in registers: V8 allocates 15 xmm on x64, and any
+// larger tile spills accumulators every block.
+#ifdef __wasm_relaxed_simd__
+#include <wasm_simd128.h>
+
+#include "kernels/kernels_impl.h"
+
+#ifndef WM_GEMM_U6X2_MR
+#define WM_GEMM_U6X2_MR 2
+#endif
+#if WM_GEMM_U6X2_MR < 1 || WM_GEMM_U6X2_MR > 8
+#error "WM_GEMM_U6X2_MR must be 1..8"
+#endif
+
+#define WM_INLINE static inline __attribute__((always_inline))
+
+// Groups whose sum w the driver keeps at a time (per panel): beyond, the rows pass over the panel again, carrying
+// their partial y in y. Only rows of more than 64 groups need it (e.g. G = 8 with Kp > 512; the converter's G = 128
+// never does); test_kernels covers it.
+#define WSUM_GROUPS 64
+
+WM_INLINE v128_t dot(v128_t w, v128_t x, v128_t acc) { return wasm_i32x4_relaxed_dot_i8x16_i7x16_add(w, x, acc); }
+
+// 2048 * sum w of each of the panel's 4 channels over blocks [k0, k1) (inputs), as one i32x4
+WM_INLINE v128_t wsum2048(const int8_t *panel, int k0, int k1) {
+  const v128_t ones = wasm_i8x16_splat(1);
+  v128_t s01 = wasm_i32x4_splat(0), s23 = wasm_i32x4_splat(0);
+  for (int k = k0; k < k1; k += 8) {
+    s01 = dot(wasm_v128_load(panel + k * 4), ones, s01);  // [c0 k0-3, c0 k4-7, c1 k0-3, c1 k4-7]
+    s23 = dot(wasm_v128_load(panel + k * 4 + 16), ones, s23);
+  }
+  v128_t s = wasm_i32x4_add(wasm_i32x4_shuffle(s01, s23, 0, 2, 4, 6), wasm_i32x4_shuffle(s01, s23, 1, 3, 5, 7));
+  return wasm_i32x4_shl(s, 11);
+}
+
+// --- micro-kernel: rows m..m+mr-1 x one panel, groups [g0, g1) -> y ------------------------------------------------
+// mr is a compile-time constant at every call (always_inline), so acc[][] lives in registers. first: y starts at 0
+// (else from the partial y a previous pass stored); last: add the bias. The f32 steps are the scalar epilogue's.
+WM_INLINE void panel_rows(int mr, int Kp, int G, int ng, int g0, int g1, const v128_t *corr, const uint8_t *xd,
+                          const int8_t *panel, const float *rs, const float *ws, v128_t bias, int has_bias, int first,
+                          int last, float *y, int ldy, int nvalid) {
+  v128_t out[8];  // mr <= 8 rows used; unused ones are optimized away
+  for (int r = 0; r < mr; r++) {
+    if (first) {
+      out[r] = wasm_f32x4_splat(0.0f);
+    } else {
+      float t[4] = {0, 0, 0, 0};
+      for (int c = 0; c < nvalid; c++) t[c] = y[(size_t)r * ldy + c];
+      out[r] = wasm_v128_load(t);
+    }
+  }
+  for (int g = g0; g < g1; g++) {
+    const int k0 = g * G, k1 = Kp - k0 < G ? Kp : k0 + G;
+    v128_t acc[8][4];
+    for (int r = 0; r < mr; r++)
+      for (int c = 0; c < 4; c++) acc[r][c] = wasm_i32x4_splat(0);
+#pragma clang loop unroll_count(2)  // halves the per-iteration overhead (counter, V8's loop stack check)
+    for (int k = k0; k < k1; k += 8) {
+      v128_t w01 = wasm_v128_load(panel + k * 4), w23 = wasm_v128_load(panel + k * 4 + 16);
+      for (int r = 0; r < mr; r++) {
+        const uint8_t *xb = xd + ((size_t)r * Kp + k) * 2;
+        v128_t hi = wasm_v128_load64_splat(xb), lo = wasm_v128_load64_splat(xb + 8);
+        acc[r][0] = dot(w01, hi, acc[r][0]);
+        acc[r][1] = dot(w23, hi, acc[r][1]);
+        acc[r][2] = dot(w01, lo, acc[r][2]);
+        acc[r][3] = dot(w23, lo, acc[r][3]);
+      }
+    }
+    v128_t wsg = wasm_v128_load(ws + g * 4), cg = corr[g - g0];
+    for (int r = 0; r < mr; r++) {
+      // 64 hi + lo per half-block lane, then the two lanes of each channel: [c0 c1 c2 c3]
+      v128_t t01 = wasm_i32x4_add(wasm_i32x4_shl(acc[r][0], 6), acc[r][2]);
+      v128_t t23 = wasm_i32x4_add(wasm_i32x4_shl(acc[r][1], 6), acc[r][3]);
+      v128_t a = wasm_i32x4_add(wasm_i32x4_shuffle(t01, t23, 0, 2, 4, 6), wasm_i32x4_shuffle(t01, t23, 1, 3, 5, 7));
+      v128_t s = wasm_f32x4_convert_i32x4(wasm_i32x4_sub(a, cg));
+      out[r] = wasm_f32x4_add(out[r], wasm_f32x4_mul(wasm_f32x4_mul(wasm_f32x4_splat(rs[r * ng + g]), wsg), s));
+    }
+  }
+  for (int r = 0; r < mr; r++) {
+    v128_t v = last && has_bias ? wasm_f32x4_add(out[r], bias) : out[r];
+    float *yr = y + (size_t)r * ldy;
+    if (nvalid == 4) {
+      wasm_v128_store(yr, v);
+    } else {
+      float t[4];
+      wasm_v128_store(t, v);
+      for (int c = 0; c < nvalid; c++) yr[c] = t[c];
+    }
+  }
+}
+
+// --- driver: panel by panel (the 4*Kp panel bytes stay in L1 while all rows stream past) --------------------------
+void wm_gemm_u6x2i8_relaxed(int M, int N, int Kp, int G, const uint8_t *xd, const float *row_scale, const int8_t *w,
+                            const float *w_scale, const float *bias, float *y, int ldy) {
+  const int ng = wm_groups(Kp, G);
+  v128_t corr[WSUM_GROUPS];
+  for (int n0 = 0; n0 < N; n0 += 4) {
+    const int8_t *panel = w + (size_t)n0 * Kp;
+    const float *ws = w_scale + (size_t)n0 * ng;  // the panel's [ng][4] scales
+    int nvalid = N - n0 < 4 ? N - n0 : 4;
+    v128_t bv = wasm_f32x4_splat(0.0f);
+    if (bias && nvalid == 4) {
+      bv = wasm_v128_load(bias + n0);
+    } else if (bias) {  // last panel of N % 4 channels: read only the valid entries
+      float u[4] = {0, 0, 0, 0};
+      for (int c = 0; c < nvalid; c++) u[c] = bias[n0 + c];
+      bv = wasm_v128_load(u);
+    }
+    for (int g0 = 0; g0 < ng; g0 += WSUM_GROUPS) {
+      const int g1 = ng - g0 < WSUM_GROUPS ? ng : g0 + WSUM_GROUPS, first = g0 == 0, last = g1 == ng;
+      for (int g = g0; g < g1; g++) corr[g - g0] = wsum2048(panel, g * G, Kp - g * G < G ? Kp : g * G + G);
+      int m = 0;
+#define WM_ROWS(MR)                                                                                               \
+  panel_rows(MR, Kp, G, ng, g0, g1, corr, xd + (size_t)m * Kp * 2, panel, row_scale + (size_t)m * ng, ws, bv,     \
+             bias != 0, first, last, y + (size_t)m * ldy + n0, ldy, nvalid)
+      for (; m + WM_GEMM_U6X2_MR <= M; m += WM_GEMM_U6X2_MR) WM_ROWS(WM_GEMM_U6X2_MR);
+      while (m < M) {  // leftover rows (M % MR): blocks of 3, 2, 1 (the branches above MR fold away)
+        int mr = M - m >= 3 && WM_GEMM_U6X2_MR > 3 ? 3 : M - m >= 2 && WM_GEMM_U6X2_MR > 2 ? 2 : 1;
+        if (mr == 3) WM_ROWS(3);
+        else if (mr == 2) WM_ROWS(2);
+        else WM_ROWS(1);
+        m += mr;
+      }
+#undef WM_ROWS
+    }
+  }
+}
+
+#else
+typedef int wm_gemm_i8_relaxed_unused;  // ISO C: no empty translation unit
+#endif
