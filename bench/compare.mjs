@@ -22,6 +22,7 @@ import * as fsSync from 'node:fs';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
+import { cos, ortEmbedder, stats, summary, textMaker } from './cases.mjs';
 import { machine } from './machine.mjs';
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
@@ -44,14 +45,7 @@ const LENGTHS = opt('lengths', '16,32,128,512').split(',').map(Number);
 const N_BATCH = Number(opt('batch', 256));
 const CHUNK = 32;   // ORT padded batch size (= wembed's CHUNK_TEXTS: the same granularity)
 
-const stats = (xs) => {
-  const s = xs.slice().sort((a, b) => a - b);
-  const n = s.length;
-  return { median: n % 2 ? s[n >> 1] : (s[n / 2 - 1] + s[n / 2]) / 2, min: s[0], max: s[n - 1], n };
-};
 const now = () => performance.now();
-const cos = (a, b) => { let d = 0, na = 0, nb = 0; for (let i = 0; i < a.length; i++) { d += a[i] * b[i]; na += a[i] * a[i]; nb += b[i] * b[i]; } return d / Math.sqrt(na * nb); };
-const summary = (xs) => ({ mean: xs.reduce((a, b) => a + b, 0) / xs.length, min: Math.min(...xs) });
 
 // ---------------------------------------------------------------------------------------------------------------
 async function worker(threads) {
@@ -83,47 +77,12 @@ async function worker(threads) {
   out.ort_outputs = session.outputNames;
 
   const tok = (t) => model.tokenize(t);
-  const i64 = (a, dims) => new ort.Tensor('int64', BigInt64Array.from(a, (x) => BigInt(x)), dims);
   // ORT on a list of id sequences, padded to the longest (as transformers.js does), mean-pooled + L2 in JS.
-  async function ortEmbed(seqs) {
-    const B = seqs.length, L = Math.max(...seqs.map((s) => s.length));
-    const ids = new BigInt64Array(B * L), mask = new BigInt64Array(B * L);
-    seqs.forEach((s, b) => s.forEach((id, j) => { ids[b * L + j] = BigInt(id); mask[b * L + j] = 1n; }));
-    const r = await session.run({
-      input_ids: new ort.Tensor('int64', ids, [B, L]),
-      attention_mask: new ort.Tensor('int64', mask, [B, L]),
-      token_type_ids: new ort.Tensor('int64', new BigInt64Array(B * L), [B, L]),
-    });
-    const h = r.last_hidden_state.data, H = r.last_hidden_state.dims[2];
-    const vecs = seqs.map((s, b) => {
-      const v = new Float32Array(H);
-      for (let j = 0; j < s.length; j++) for (let k = 0; k < H; k++) v[k] += h[(b * L + j) * H + k];
-      let n = 0;
-      for (let k = 0; k < H; k++) { v[k] /= s.length; n += v[k] * v[k]; }
-      n = 1 / Math.sqrt(n);
-      for (let k = 0; k < H; k++) v[k] *= n;
-      return v;
-    });
-    r.last_hidden_state.dispose?.();
-    return vecs;
-  }
+  const ortEmbed = ortEmbedder(ort, session);
 
   // Texts whose wembed tokenization has exactly N tokens ([CLS] and [SEP] included): STS words, greedily, then "a".
   const refLines = readFileSync(`${REF}texts.jsonl`, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
-  const words = refLines.slice(0, 2910).flatMap((r) => r.text.split(/\s+/)).filter(Boolean);
-  function textOf(n) {
-    let text = '', wi = 0;
-    while (wi < words.length) {
-      const cand = text ? `${text} ${words[wi]}` : words[wi];
-      const len = tok(cand).length;
-      if (len <= n) text = cand;
-      if (len >= n - 1) break;
-      wi++;
-    }
-    while (tok(text).length < n) text += ' a';
-    if (tok(text).length !== n) throw new Error(`could not build a ${n}-token text`);
-    return text;
-  }
+  const textOf = textMaker(refLines, tok);
 
   out.batch1 = {};
   for (const n of LENGTHS) {

@@ -9,6 +9,7 @@
 // ORT fed the ids wembed produced (not timed) and mean-pooled + L2-normalized in JS (the work wembed does in
 // wasm, timed), wembed and ORT runs interleaved with alternating order, median/min/max.
 import { load } from '/js/index.js';
+import { cos, ortEmbedder, stats, summary, textMaker } from '/bench/cases.mjs';
 
 const q = new URLSearchParams(location.search);
 const num = (k, d) => Number(q.get(k) ?? d);
@@ -34,13 +35,6 @@ const CHUNK = 32;   // ORT padded batch size (= wembed's CHUNK_TEXTS, as in comp
 const logEl = document.getElementById('log');
 const log = (s) => { console.log(`[bench] ${s}`); logEl.textContent += `${s}\n`; };
 const now = () => performance.now();
-const stats = (xs) => {
-  const s = xs.slice().sort((a, b) => a - b);
-  const n = s.length;
-  return { median: n % 2 ? s[n >> 1] : (s[n / 2 - 1] + s[n / 2]) / 2, min: s[0], max: s[n - 1], n };
-};
-const cos = (a, b) => { let d = 0, na = 0, nb = 0; for (let i = 0; i < a.length; i++) { d += a[i] * b[i]; na += a[i] * a[i]; nb += b[i] * b[i]; } return d / Math.sqrt(na * nb); };
-const summary = (xs) => ({ mean: xs.reduce((a, b) => a + b, 0) / xs.length, min: Math.min(...xs) });
 
 // ORT silently falls back to one thread when the page is not cross-origin isolated, and env.wasm.numThreads does
 // not always say so; counting the workers it actually starts (emscripten pthreads) does. Installed before ORT
@@ -118,46 +112,12 @@ async function run() {
   const sameBits = (a, b) => a.length === b.length && new Uint32Array(a.buffer, a.byteOffset, a.length).every((x, i) => x === new Uint32Array(b.buffer, b.byteOffset, b.length)[i]);
 
   const tok = (t) => model.tokenize(t);
-  async function ortEmbed(seqs) {
-    const B = seqs.length, L = Math.max(...seqs.map((s) => s.length));
-    const ids = new BigInt64Array(B * L), mask = new BigInt64Array(B * L);
-    seqs.forEach((s, b) => s.forEach((id, j) => { ids[b * L + j] = BigInt(id); mask[b * L + j] = 1n; }));
-    const r = await session.run({
-      input_ids: new ort.Tensor('int64', ids, [B, L]),
-      attention_mask: new ort.Tensor('int64', mask, [B, L]),
-      token_type_ids: new ort.Tensor('int64', new BigInt64Array(B * L), [B, L]),
-    });
-    const h = r.last_hidden_state.data, H = r.last_hidden_state.dims[2];
-    const vecs = seqs.map((s, b) => {
-      const v = new Float32Array(H);
-      for (let j = 0; j < s.length; j++) for (let k = 0; k < H; k++) v[k] += h[(b * L + j) * H + k];
-      let n = 0;
-      for (let k = 0; k < H; k++) { v[k] /= s.length; n += v[k] * v[k]; }
-      n = 1 / Math.sqrt(n);
-      for (let k = 0; k < H; k++) v[k] *= n;
-      return v;
-    });
-    r.last_hidden_state.dispose?.();
-    return vecs;
-  }
+  const ortEmbed = ortEmbedder(ort, session);
 
   const res = await fetch(P.texts);
   if (!res.ok) throw new Error(`cannot fetch ${P.texts}: HTTP ${res.status}`);
   const refLines = (await res.text()).trim().split('\n').map((l) => JSON.parse(l));
-  const words = refLines.slice(0, 2910).flatMap((r) => r.text.split(/\s+/)).filter(Boolean);
-  function textOf(n) {
-    let text = '', wi = 0;
-    while (wi < words.length) {
-      const cand = text ? `${text} ${words[wi]}` : words[wi];
-      const len = tok(cand).length;
-      if (len <= n) text = cand;
-      if (len >= n - 1) break;
-      wi++;
-    }
-    while (tok(text).length < n) text += ' a';
-    if (tok(text).length !== n) throw new Error(`could not build a ${n}-token text`);
-    return text;
-  }
+  const textOf = textMaker(refLines, tok);
 
   out.batch1 = {};
   for (const n of P.lengths) {
