@@ -25,6 +25,7 @@
 #ifdef __wasm_relaxed_simd__
 #include <wasm_simd128.h>
 
+#include "kernels/gemm_i8_panel.h"
 #include "kernels/kernels_impl.h"
 
 #ifndef WM_GEMM_U6X2_MR
@@ -100,14 +101,7 @@ WM_INLINE void panel_rows(int mr, int Kp, int G, int ng, int g0, int g1, const v
   }
   for (int r = 0; r < mr; r++) {
     v128_t v = last && has_bias ? wasm_f32x4_add(out[r], bias) : out[r];
-    float *yr = y + (size_t)r * ldy;
-    if (nvalid == 4) {
-      wasm_v128_store(yr, v);
-    } else {
-      float t[4];
-      wasm_v128_store(t, v);
-      for (int c = 0; c < nvalid; c++) yr[c] = t[c];
-    }
+    panel_store(y + (size_t)r * ldy, v, nvalid);
   }
 }
 
@@ -120,14 +114,7 @@ void wm_gemm_u6x2i8_relaxed(int M, int N, int Kp, int G, const uint8_t *xd, cons
     const int8_t *panel = w + (size_t)n0 * Kp;
     const float *ws = w_scale + (size_t)n0 * ng;  // the panel's [ng][4] scales
     int nvalid = N - n0 < 4 ? N - n0 : 4;
-    v128_t bv = wasm_f32x4_splat(0.0f);
-    if (bias && nvalid == 4) {
-      bv = wasm_v128_load(bias + n0);
-    } else if (bias) {  // last panel of N % 4 channels: read only the valid entries
-      float u[4] = {0, 0, 0, 0};
-      for (int c = 0; c < nvalid; c++) u[c] = bias[n0 + c];
-      bv = wasm_v128_load(u);
-    }
+    const v128_t bv = panel_bias(bias, n0, nvalid);
     for (int g0 = 0; g0 < ng; g0 += WSUM_GROUPS) {
       const int g1 = ng - g0 < WSUM_GROUPS ? ng : g0 + WSUM_GROUPS, first = g0 == 0, last = g1 == ng;
       for (int g = g0; g < g1; g++) corr[g - g0] = wsum2048(panel, g * G, Kp - g * G < G ? Kp : g * G + G);

@@ -19,6 +19,7 @@
 #ifdef __wasm_simd128__
 #include <wasm_simd128.h>
 
+#include "kernels/gemm_i8_panel.h"
 #include "kernels/kernels_impl.h"
 
 #ifndef WM_GEMM_I8_MR
@@ -79,14 +80,7 @@ WM_INLINE void panel_rows(int mr, int x16, int Kp, int G, int ng, const void *x,
   }
   for (int r = 0; r < mr; r++) {
     v128_t v = has_bias ? wasm_f32x4_add(out[r], bias) : out[r];
-    float *yr = y + (size_t)r * ldy;
-    if (nvalid == 4) {
-      wasm_v128_store(yr, v);
-    } else {
-      float t[4];
-      wasm_v128_store(t, v);
-      for (int c = 0; c < nvalid; c++) yr[c] = t[c];
-    }
+    panel_store(y + (size_t)r * ldy, v, nvalid);
   }
 }
 
@@ -98,14 +92,7 @@ WM_INLINE void gemm(int x16, int M, int N, int Kp, int G, const void *xq, const 
     const int8_t *panel = w + (size_t)n0 * Kp;
     const float *ws = w_scale + (size_t)n0 * ng;  // the panel's [ng][4] scales
     int nvalid = N - n0 < 4 ? N - n0 : 4;
-    v128_t bv = wasm_f32x4_splat(0.0f);
-    if (bias && nvalid == 4) {
-      bv = wasm_v128_load(bias + n0);
-    } else if (bias) {  // last panel of N % 4 channels: read only the valid entries
-      float u[4] = {0, 0, 0, 0};
-      for (int c = 0; c < nvalid; c++) u[c] = bias[n0 + c];
-      bv = wasm_v128_load(u);
-    }
+    const v128_t bv = panel_bias(bias, n0, nvalid);
     int m = 0;
 #define WM_ROWS(MR) \
   panel_rows(MR, x16, Kp, G, ng, (const char *)xq + (size_t)m * Kp * esz, panel, row_scale + (size_t)m * ng, ws, bv, bias != 0, y + (size_t)m * ldy + n0, ldy, nvalid)
