@@ -8,7 +8,7 @@
 
 const WASM_URL = new URL('../dist/wembed.wasm', import.meta.url);
 const WASM_RELAXED_URL = new URL('../dist/wembed-relaxed.wasm', import.meta.url);
-const isNode = typeof process !== 'undefined' && !!process.versions?.node && typeof window === 'undefined';
+export const isNode = typeof process !== 'undefined' && !!process.versions?.node && typeof window === 'undefined';
 
 let defaultModule = null;
 let relaxedOk = null;
@@ -83,14 +83,26 @@ const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
 /** One instance of the C library with its own memory: the C API of src/wembed.h, with JS types. */
+// Standalone emscripten modules with memory growth import only this notification; views are refreshed on every
+// access instead.
+const IMPORTS = { env: { emscripten_notify_memory_growth() {} } };
+
+/** A flat Float32Array of n rows of dim values as n views, one per row. */
+export function splitRows(flat, n, dim) {
+  const rows = [];
+  for (let i = 0; i < n; i++) rows.push(flat.subarray(i * dim, (i + 1) * dim));
+  return rows;
+}
+
 export class Core {
   static async create(wasmSource) {
-    const instance = await WebAssembly.instantiate(await compileWasm(wasmSource), {
-      // Standalone emscripten modules with memory growth import only this notification; views are refreshed
-      // on every access instead.
-      env: { emscripten_notify_memory_growth() {} },
-    });
+    const instance = await WebAssembly.instantiate(await compileWasm(wasmSource), IMPORTS);
     return new Core(instance.exports);
+  }
+
+  /** Synchronously, from an already compiled module (a pool's worker, js/worker.js). */
+  static fromModule(module) {
+    return new Core(new WebAssembly.Instance(module, IMPORTS).exports);
   }
 
   constructor(exports) {
@@ -193,7 +205,12 @@ export class Core {
   }
 
   /** Embeds texts in one call into the module; returns one Float32Array(dim) per text. */
-  embed(texts, { pooling = 0, normalize = -1, maxTokens = 0 } = {}) {
+  embed(texts, options) {
+    return splitRows(this.embedFlat(texts, options), texts.length, this.dim());
+  }
+
+  /** The same vectors as one Float32Array of texts.length * dim values (its own buffer: transferable). */
+  embedFlat(texts, { pooling = 0, normalize = -1, maxTokens = 0 } = {}) {
     const dim = this.dim();
     const [bytes, offsets] = this.packTexts(texts);
     const opt = this.malloc(12);
@@ -201,10 +218,7 @@ export class Core {
     try {
       new Int32Array(this.x.memory.buffer, opt, 3).set([pooling, normalize, maxTokens]);
       if (this.x.wm_embed(this.model, bytes, offsets, texts.length, opt, out) !== 0) throw this.error('wembed');
-      const all = new Float32Array(this.x.memory.buffer, out, dim * texts.length).slice();
-      const rows = [];
-      for (let i = 0; i < texts.length; i++) rows.push(all.subarray(i * dim, (i + 1) * dim));
-      return rows;
+      return new Float32Array(this.x.memory.buffer, out, dim * texts.length).slice();
     } finally {
       this.x.free(bytes); this.x.free(offsets); this.x.free(opt); this.x.free(out);
     }

@@ -3,7 +3,8 @@
 // nothing needs cross-origin isolation (SharedArrayBuffer); the price is n copies of the model in memory.
 // A batch is cut into chunks of texts that the calling thread and the workers take in turn, first come first
 // served; the results keep the input order. One text is always embedded on the calling thread.
-const isNode = typeof process !== 'undefined' && !!process.versions?.node && typeof window === 'undefined';
+import { isNode, splitRows } from './core.js';
+
 const WORKER_URL = new URL('./worker.js', import.meta.url);
 
 class Thread {
@@ -101,9 +102,7 @@ export class Pool {
       for (let i = take(); i >= 0; i = take()) {
         try {
           const { vectors, pruned } = await t.embed(chunks[i], opts);
-          const rows = [];
-          for (let j = 0; j < chunks[i].length; j++) rows.push(vectors.subarray(j * dim, (j + 1) * dim));
-          onChunk(i, rows, pruned);
+          onChunk(i, splitRows(vectors, chunks[i].length, dim), pruned);
         } catch (e) {
           error ??= e;
         }

@@ -2,7 +2,7 @@
 // Node-only modules are imported lazily and hidden from bundlers, so the same file works in a browser, a worker,
 // a bundle and Node.
 
-const isNode = typeof process !== 'undefined' && !!process.versions?.node && typeof window === 'undefined';
+import { isNode } from './core.js';
 
 function nodeImport(name) {
   return import(/* webpackIgnore: true */ /* @vite-ignore */ name);

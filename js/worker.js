@@ -11,22 +11,15 @@ let core = null;
 function handle(msg, post) {
   try {
     if (msg.type === 'init') {
-      core = new Core(new WebAssembly.Instance(msg.module, { env: { emscripten_notify_memory_growth() {} } }).exports);
+      core = Core.fromModule(msg.module);
       const base = core.open(msg.bytes.length);
       core.u8.set(msg.bytes, base);
       if (!core.feed(msg.bytes.length)) throw new Error('wembed worker: the model did not load');
       post({ type: 'ready' });
     } else if (msg.type === 'embed') {
       const before = core.prunedTexts();
-      const rows = core.embed(msg.texts, msg.opts);
-      const dim = core.dim();
-      const flat = new Float32Array(rows.length * dim);
-      rows.forEach((r, i) => flat.set(r, i * dim));
+      const flat = core.embedFlat(msg.texts, msg.opts);
       post({ type: 'done', id: msg.id, vectors: flat, pruned: (core.prunedTexts() - before) >>> 0 }, [flat.buffer]);
-    } else if (msg.type === 'close') {
-      core?.close();
-      core = null;
-      post({ type: 'closed' });
     }
   } catch (e) {
     post({ type: 'error', id: msg.id, message: e?.message ?? String(e) });
