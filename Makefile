@@ -47,14 +47,16 @@ $(NATIVE)/%: tools/%.c $(NATIVE)/libwembed.a
 # --- wasm build ----------------------------------------------------------------------------------------------
 WASM    := dist/wembed.wasm
 WASM_RELAXED := dist/wembed-relaxed.wasm  # the relaxed-SIMD build of the same sources (below)
+WASM_MT      := dist/wembed-mt.wasm dist/wembed-relaxed-mt.wasm  # both on a shared memory, for threads (below)
 WASM_EXPORTS := _wm_open,_wm_buffer,_wm_feed,_wm_last_error,_wm_info,_wm_dim,_wm_tokenize,_wm_embed,_wm_pruned_texts,_wm_close,_malloc,_free
+WASM_EXPORTS := $(WASM_EXPORTS),_wm_threads,_wm_helper
 # convert --vocab-from tokenizes its corpus with the tokenizer the model ships (js/convert/corpus.js): the tokenizer alone
 WASM_EXPORTS := $(WASM_EXPORTS),_wm_tokenizer_new,_wm_tokenizer_encode,_wm_tokenizer_free,_wm_tokenizer_pruned_hit
 EMFLAGS := -O3 -msimd128 $(WARN) $(INC) -DNDEBUG -sSTANDALONE_WASM --no-entry -sALLOW_MEMORY_GROWTH=1 \
            -sINITIAL_MEMORY=4MB -sMAXIMUM_MEMORY=4GB -sTOTAL_STACK=1MB -sEXPORTED_FUNCTIONS=$(WASM_EXPORTS) \
            -sERROR_ON_UNDEFINED_SYMBOLS=1 -fno-exceptions
 WASM_BUDGET := 307200  # bytes per module (300 KB)
-wasm: $(WASM) $(WASM_RELAXED)
+wasm: $(WASM) $(WASM_RELAXED) $(WASM_MT)
 $(WASM): $(SRCS) $(HDRS) | $(DEPS_STAMP)
 	@mkdir -p dist
 	emcc $(EMFLAGS) $(SRCS) -o $@
@@ -89,14 +91,35 @@ define relaxed_objs
 	@printf 'emscripten_notify_memory_growth\n' > $(2)/imports.txt
 endef
 
-$(WASM_RELAXED): $(SRCS) $(HDRS) | $(DEPS_STAMP)
+# the module $(1) from the objects in $(2), with extra link flags $(3)
+define clang_module
 	@mkdir -p dist
+	$(RELAXED_LD) -o $(1) $(2)/*.o $(EM_SYSROOT)/lib/wasm32-emscripten/crt1_reactor.o $(RELAXED_LDFLAGS) \
+	  --allow-undefined-file=$(2)/imports.txt --entry=_initialize --initial-memory=4194304 $(RELAXED_EXPORTS) \
+	  --export=_initialize $(3)
+	@printf 'wasm ($(notdir $(1))): %s bytes (%s gzip)\n' $$(stat -c %s $(1)) $$(gzip -9c $(1) | wc -c)
+	@test $$(stat -c %s $(1)) -le $(WASM_BUDGET) || { echo '$(1) exceeds the size budget of $(WASM_BUDGET) bytes'; exit 1; }
+endef
+
+$(WASM_RELAXED): $(SRCS) $(HDRS) | $(DEPS_STAMP)
 	$(call relaxed_objs,$(SRCS),$(RELAXED),$(RELAXED_CFLAGS) $(INC))
-	$(RELAXED_LD) -o $@ $(RELAXED)/*.o $(EM_SYSROOT)/lib/wasm32-emscripten/crt1_reactor.o $(RELAXED_LDFLAGS) \
-	  --allow-undefined-file=$(RELAXED)/imports.txt --entry=_initialize --initial-memory=4194304 $(RELAXED_EXPORTS) \
-	  --export=_initialize
-	@printf 'wasm (relaxed SIMD): %s bytes (%s gzip)\n' $$(stat -c %s $@) $$(gzip -9c $@ | wc -c)
-	@test $$(stat -c %s $@) -le $(WASM_BUDGET) || { echo '$@ exceeds the size budget of $(WASM_BUDGET) bytes'; exit 1; }
+	$(call clang_module,$@,$(RELAXED))
+
+# --- the shared-memory modules (dist/wembed-mt.wasm, dist/wembed-relaxed-mt.wasm) -------------------------------------
+# For load(src, { threads }) where SharedArrayBuffer exists (Node; cross-origin isolated pages): one memory holds
+# the model, and every thread runs its own instance of one of these on it (src/encoder/team.h, js/team.js).
+# emcc 3.1.6 refuses -pthread with STANDALONE_WASM, so clang-19 builds them as the relaxed module above, with
+# atomics (-pthread) for our sources, the memory imported and shared, and helpers' stacks set through the
+# sysroot's stackRestore. --no-check-features: the prebuilt single-threaded libc has no atomics; only the calling
+# thread ever enters it (malloc, snprintf): helpers run kernels and the team's wait loop, nothing else.
+MT_CFLAGS := $(filter-out -mrelaxed-simd,$(RELAXED_CFLAGS)) -pthread
+MT_LDFLAGS := --shared-memory --import-memory --no-check-features --export=stackRestore
+dist/wembed-mt.wasm: $(SRCS) $(HDRS) | $(DEPS_STAMP)
+	$(call relaxed_objs,$(SRCS),$(BUILD)/mt,$(MT_CFLAGS) $(INC))
+	$(call clang_module,$@,$(BUILD)/mt,$(MT_LDFLAGS))
+dist/wembed-relaxed-mt.wasm: $(SRCS) $(HDRS) | $(DEPS_STAMP)
+	$(call relaxed_objs,$(SRCS),$(BUILD)/relaxed-mt,$(MT_CFLAGS) -mrelaxed-simd $(INC))
+	$(call clang_module,$@,$(BUILD)/relaxed-mt,$(MT_LDFLAGS))
 
 all: native wasm
 

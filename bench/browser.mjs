@@ -138,38 +138,36 @@ async function main() {
 
   const rows = [];
   for (const p of pages) {
-    const mark = p.threads > 1 ? ' (1t)' : '';
     for (const [n, c] of Object.entries(p.batch1)) {
-      rows.push({ runtime: 'chromium', threads: p.threads, case: `batch 1, ${n} tokens`, unit: 'ms', wembed: c.wembed, ort: c.ort, ratio: c.ort.median / c.wembed.median, wembed_mark: mark });
+      rows.push({ runtime: 'chromium', threads: p.threads, case: `batch 1, ${n} tokens`, unit: 'ms', wembed: c.wembed, ort: c.ort, ratio: c.ort.median / c.wembed.median });
     }
     const modes = Object.keys(p.batch.ms).filter((k) => k !== 'wembed');
     const best = modes.reduce((a, b) => (p.batch.ms[a].median <= p.batch.ms[b].median ? a : b));
     for (const m of modes) {
       rows.push({ runtime: 'chromium', threads: p.threads, case: `${p.batch.sentences} STS sentences, ORT ${m}${m === best ? ' (best for ORT)' : ''}`, unit: 'sent/s',
-        wembed: p.batch.sentences_per_s.wembed, ort: p.batch.sentences_per_s[m], ratio: p.batch.ms[m].median / p.batch.ms.wembed.median, wembed_mark: '' });
+        wembed: p.batch.sentences_per_s.wembed, ort: p.batch.sentences_per_s[m], ratio: p.batch.ms[m].median / p.batch.ms.wembed.median });
     }
     rows.push({ runtime: 'chromium', threads: p.threads, case: `load by URL to ready (warm, median of ${LOADS})`, unit: 'ms', wembed: p.load.wembed.warm, ort: p.load.ort.warm,
-      ratio: p.load.ort.warm.median / p.load.wembed.warm.median, wembed_mark: '' });
+      ratio: p.load.ort.warm.median / p.load.wembed.warm.median });
     rows.push({ runtime: 'chromium', threads: p.threads, case: 'load by URL to ready (cold: first, incl. wasm compile)', unit: 'ms', wembed: { median: p.load.wembed.cold_ms }, ort: { median: p.load.ort.cold_ms },
-      ratio: p.load.ort.cold_ms / p.load.wembed.cold_ms, wembed_mark: '' });
+      ratio: p.load.ort.cold_ms / p.load.wembed.cold_ms });
   }
   const cell = (v) => (typeof v === 'number' ? f(v, 1) : v.min === undefined ? f(v.median, 1) : `${f(v.median)} (${f(v.min)}–${f(v.max)})`);
   const lines = [
     '| runtime | threads | case | wembed | onnxruntime-web (wasm) | ratio ORT/wembed (> 1: wembed faster) | ratio of mins |',
     '|---|---|---|---|---|---|---|',
-    ...rows.map((r) => `| ${r.runtime} | ${r.threads} | ${r.case} [${r.unit}] | ${cell(r.wembed)}${r.wembed_mark} | ${cell(r.ort)} | ${f(r.ratio)} | ${r.wembed.min !== undefined && r.unit === 'ms' ? f(r.ort.min / r.wembed.min) : ''} |`),
+    ...rows.map((r) => `| ${r.runtime} | ${r.threads} | ${r.case} [${r.unit}] | ${cell(r.wembed)} | ${cell(r.ort)} | ${f(r.ratio)} | ${r.wembed.min !== undefined && r.unit === 'ms' ? f(r.ort.min / r.wembed.min) : ''} |`),
   ];
   const p1 = pages[0];
   const last = LENGTHS.split(',').at(-1);
   const notes = [
     `${browserVersion} headless (${CHROMIUM}), page cross-origin isolated: ${pages.map((p) => `${p.threads}t ${p.crossOriginIsolated}`).join(', ')}; ` +
       `ORT threads (env.wasm.numThreads after init / pthread workers started): ${pages.map((p) => `${p.threads}t ${p.ort_num_threads}/${p.ort_workers}`).join(', ')}; ` +
-      `wembed batch threads: ${pages.map((p) => `${p.threads}t ${p.wembed_threads}`).join(', ')}.`,
+      `wembed threads: ${pages.map((p) => `${p.threads}t ${p.wembed_threads}`).join(', ')}.`,
     `wasm features in Chromium: SIMD128 ${p1.wasm.simd128}, relaxed SIMD ${p1.wasm.relaxed_simd} (WebAssembly.validate of i32x4.relaxed_dot_i8x16_i7x16_add_s); ` +
       `in ${process.version} (the Node half): relaxed SIMD ${nodeRelaxedSimd()} without flags.`,
     `ms cells: median (min–max) of ${RUNS} interleaved runs after ${WARMUP} warm-up runs; sent/s from the median of ${BATCH_RUNS} runs of the whole batch (after one warm-up).`,
     `wembed times include its tokenization (median at ${last} tokens: ${f(p1.batch1[last]?.wembed_tokenize.median ?? NaN, 3)} ms); ORT is fed the same ids and its time includes mean pooling + L2 in JS.`,
-    `"(1t)": wembed runs one text on one thread (its threads split batches across texts); measured in the same page, interleaved with ORT's 2-thread runs.`,
     `batch: ${p1.batch.sentences} STS sentences, ${p1.batch.tokens_total} tokens, longest ${p1.batch.tokens_max}; wembed ids == reference ids: ${p1.ids_equal_reference}; ` +
       `ORT padded to the longest in chunks of 32, and one at a time (compare.mjs's third way, all ${p1.batch.sentences} in one padded batch, is left out: always ORT's slowest in Node).`,
     `load: by URL from the local server (127.0.0.1, no-store: every load downloads again), wembed load(url) vs ort.InferenceSession.create(url); cold = the page's first, which compiles the wasm.`,

@@ -2,6 +2,7 @@
 //
 //   node bench/compare.mjs [--runs 20] [--batch-runs 5] [--threads 1,2] [--out bench/results.json]
 //                          [--model build/models/gte-small-synth.int8.wemb] [--wasm dist/wembed.wasm]
+//                          [--wasm-mt dist/wembed-mt.wasm]
 //   (make bench does the builds first, then runs this)
 //
 // Peer: onnxruntime-web 1.30 wasm backend (ort-wasm-simd-threaded.wasm loaded from node_modules, no network) on
@@ -13,9 +14,8 @@
 //
 // ORT's thread count is fixed per process (env.wasm.numThreads is read once at init), so each thread count runs
 // in a child process; inside a child, wembed and ORT runs are interleaved (alternating which goes first) and
-// medians reported. wembed's batches run on the same thread count (load({ threads }), js/pool.js: parallel across
-// texts); one text runs on one thread, so its batch-1 figures in the 2-thread rows are 1-thread runs, measured in
-// the same child, interleaved with ORT's 2-thread runs, and marked "1t".
+// medians reported. wembed runs on the same thread count: load({ threads }) with the shared-memory module
+// (js/pool.js, Team: one model, every op split across the threads), so batch 1 and batches both use them.
 // Nothing is asserted: this prints a table and writes JSON.
 import { spawnSync } from 'node:child_process';
 import * as fsSync from 'node:fs';
@@ -40,6 +40,7 @@ const BATCH_RUNS = Number(opt('batch-runs', 5));
 const THREADS = opt('threads', '1,2').split(',').map(Number);
 const MODEL = opt('model', `${ROOT}build/models/gte-small-synth.int8.wemb`);
 const WASM = opt('wasm', `${ROOT}dist/wembed.wasm`);
+const WASM_MT = opt('wasm-mt', `${ROOT}dist/wembed-mt.wasm`);
 const OUT = opt('out', `${ROOT}bench/results.json`);
 const LENGTHS = opt('lengths', '16,32,128,512').split(',').map(Number);
 const N_BATCH = Number(opt('batch', 256));
@@ -55,13 +56,14 @@ async function worker(threads) {
   ort.env.wasm.wasmPaths = ORT_DIST;   // explicit: the files in node_modules, never a CDN
   const { load } = await import('../js/index.js');
   const out = { threads, ort_version: ort.env.versions.web };
+  const loadOptions = threads > 1 ? { wasm: WASM_MT, threads } : { wasm: WASM };
 
   // Session creation / load-to-ready. The first of each includes compiling its wasm module (cold).
   const wLoads = [], oLoads = [];
   let model, session;
   for (let i = 0; i < 6; i++) {
     let t = now();
-    const m = await load(MODEL, { wasm: WASM });
+    const m = await load(MODEL, loadOptions);
     wLoads.push(now() - t);
     if (model) m.dispose(); else model = m;
     t = now();
@@ -112,12 +114,10 @@ async function worker(threads) {
   };
   const bt = { wembed: [] }, vecs = {};
   for (const k of Object.keys(ortModes)) bt[k] = [];
-  // batches run on `threads` threads (js/pool.js); batch 1 above stays on one (one text is never split)
-  const batchModel = threads > 1 ? await load(MODEL, { wasm: WASM, threads }) : model;
-  vecs.wembed = await batchModel.embed(texts);                               // warm-up
+  vecs.wembed = await model.embed(texts);                               // warm-up
   for (const [k, f] of Object.entries(ortModes)) vecs[k] = await f();
   for (let i = 0; i < BATCH_RUNS; i++) {
-    let t = now(); vecs.wembed = await batchModel.embed(texts); bt.wembed.push(now() - t);
+    let t = now(); vecs.wembed = await model.embed(texts); bt.wembed.push(now() - t);
     for (const [k, f] of Object.entries(ortModes)) { t = now(); vecs[k] = await f(); bt[k].push(now() - t); }
   }
   const ref = new Float32Array(readFileSync(`${REF}embeddings.f32`).buffer.slice(0, N_BATCH * 384 * 4));
@@ -138,7 +138,6 @@ async function worker(threads) {
     cosine_ort_padded_vs_ort_one: summary(texts.map((_, i) => cos(vecs[`padded chunks of ${CHUNK}`][i], oneVecs[i]))),
   };
   process.stderr.write(`  [${threads}t] batch ${N_BATCH}: ${Object.entries(out.batch.sentences_per_s).map(([k, v]) => `${k} ${v.toFixed(1)}/s`).join(', ')}\n`);
-  if (batchModel !== model) batchModel.dispose();
   model.dispose();
   await session.release();
   return out;
@@ -161,41 +160,40 @@ async function main() {
   }
   const after = machine(/compare\.mjs/);
   const sizes = {
-    wembed: { wasm: sizeOf(WASM), js: ['js/index.js', 'js/core.js', 'js/sources.js', 'js/crc32.js'].map((p) => sizeOf(ROOT + p)) },
+    wembed: { wasm: sizeOf(WASM), wasm_mt: sizeOf(WASM_MT), js: ['js/index.js', 'js/core.js', 'js/sources.js', 'js/crc32.js'].map((p) => sizeOf(ROOT + p)) },
     ort: { wasm: sizeOf(ORT_DIST + ORT_WASM), js: [sizeOf(`${ORT_DIST}ort-wasm-simd-threaded.mjs`), sizeOf(`${ORT_DIST}ort.wasm.min.mjs`)] },
   };
   const rows = [];
   for (const w of workers) {
-    const mark = w.threads > 1 ? ' (1t)' : '';
     for (const [n, c] of Object.entries(w.batch1)) {
-      rows.push({ threads: w.threads, case: `batch 1, ${n} tokens`, unit: 'ms', wembed: c.wembed, ort: c.ort, ratio: c.ort.median / c.wembed.median, wembed_mark: mark });
+      rows.push({ threads: w.threads, case: `batch 1, ${n} tokens`, unit: 'ms', wembed: c.wembed, ort: c.ort, ratio: c.ort.median / c.wembed.median });
     }
     const modes = Object.keys(w.batch.ms).filter((k) => k !== 'wembed');
     const best = modes.reduce((a, b) => (w.batch.ms[a].median <= w.batch.ms[b].median ? a : b));
     for (const m of modes) {
       rows.push({ threads: w.threads, case: `${w.batch.sentences} STS sentences, ORT ${m}${m === best ? ' (best for ORT)' : ''}`, unit: 'sent/s',
-        wembed: w.batch.sentences_per_s.wembed, ort: w.batch.sentences_per_s[m], ratio: w.batch.ms[m].median / w.batch.ms.wembed.median, wembed_mark: '' });
+        wembed: w.batch.sentences_per_s.wembed, ort: w.batch.sentences_per_s[m], ratio: w.batch.ms[m].median / w.batch.ms.wembed.median });
     }
     rows.push({ threads: w.threads, case: 'load to ready (warm, median of 5)', unit: 'ms', wembed: w.load.wembed.warm, ort: w.load.ort.warm,
-      ratio: w.load.ort.warm.median / w.load.wembed.warm.median, wembed_mark: '' });
+      ratio: w.load.ort.warm.median / w.load.wembed.warm.median });
     rows.push({ threads: w.threads, case: 'load to ready (cold: first, incl. wasm compile)', unit: 'ms', wembed: { median: w.load.wembed.cold_ms }, ort: { median: w.load.ort.cold_ms },
-      ratio: w.load.ort.cold_ms / w.load.wembed.cold_ms, wembed_mark: '' });
+      ratio: w.load.ort.cold_ms / w.load.wembed.cold_ms });
   }
-  rows.push({ threads: '-', case: 'wasm size raw (KB)', unit: 'KB', wembed: { median: sizes.wembed.wasm.raw / 1024 }, ort: { median: sizes.ort.wasm.raw / 1024 }, ratio: sizes.ort.wasm.raw / sizes.wembed.wasm.raw, wembed_mark: '' });
-  rows.push({ threads: '-', case: 'wasm size gzip -9 (KB)', unit: 'KB', wembed: { median: sizes.wembed.wasm.gzip / 1024 }, ort: { median: sizes.ort.wasm.gzip / 1024 }, ratio: sizes.ort.wasm.gzip / sizes.wembed.wasm.gzip, wembed_mark: '' });
+  rows.push({ threads: '-', case: 'wasm size raw (KB)', unit: 'KB', wembed: { median: sizes.wembed.wasm.raw / 1024 }, ort: { median: sizes.ort.wasm.raw / 1024 }, ratio: sizes.ort.wasm.raw / sizes.wembed.wasm.raw });
+  rows.push({ threads: '2', case: 'wasm size, shared-memory module, raw (KB)', unit: 'KB', wembed: { median: sizes.wembed.wasm_mt.raw / 1024 }, ort: { median: sizes.ort.wasm.raw / 1024 }, ratio: sizes.ort.wasm.raw / sizes.wembed.wasm_mt.raw });
+  rows.push({ threads: '-', case: 'wasm size gzip -9 (KB)', unit: 'KB', wembed: { median: sizes.wembed.wasm.gzip / 1024 }, ort: { median: sizes.ort.wasm.gzip / 1024 }, ratio: sizes.ort.wasm.gzip / sizes.wembed.wasm.gzip });
 
   const cell = (v, unit) => (typeof v === 'number' ? f(v, 1)
     : v.min === undefined ? f(v.median, unit === 'KB' ? 1 : 1) : `${f(v.median)} (${f(v.min)}–${f(v.max)})`);
   const lines = [
     `| threads | case | wembed | onnxruntime-web (wasm) | ratio ORT/wembed (> 1: wembed faster/smaller) | ratio of mins |`,
     `|---|---|---|---|---|---|`,
-    ...rows.map((r) => `| ${r.threads} | ${r.case} [${r.unit}] | ${cell(r.wembed, r.unit)}${r.wembed_mark} | ${cell(r.ort, r.unit)} | ${f(r.ratio)} | ${r.wembed.min !== undefined && r.unit === 'ms' ? f(r.ort.min / r.wembed.min) : ''} |`),
+    ...rows.map((r) => `| ${r.threads} | ${r.case} [${r.unit}] | ${cell(r.wembed, r.unit)} | ${cell(r.ort, r.unit)} | ${f(r.ratio)} | ${r.wembed.min !== undefined && r.unit === 'ms' ? f(r.ort.min / r.wembed.min) : ''} |`),
   ];
   const w1 = workers[0];
   const notes = [
     `ms cells: median (min–max) of ${RUNS} interleaved runs after ${WARMUP} warm-up runs; sent/s from the median of ${BATCH_RUNS} runs of the whole batch.`,
     `wembed times include its tokenization (median at 512 tokens: ${f(w1.batch1[LENGTHS.at(-1)]?.wembed_tokenize.median ?? NaN, 3)} ms); ORT is fed the same ids and its time includes mean pooling + L2 in JS.`,
-    `"(1t)": wembed runs one text on one thread (its threads split batches across texts); its 1-thread figure measured in the same process, interleaved with ORT's 2-thread runs.`,
     `batch: ${w1.batch.sentences} STS sentences, ${w1.batch.tokens_total} tokens, longest ${w1.batch.tokens_max}; wembed ids == reference ids: ${w1.ids_equal_reference}.`,
     `fidelity (${w1.fidelity.sentences} sentences, mean / min cosine): wembed vs ORT int8 ${f(w1.fidelity.cosine_wembed_vs_ort.mean, 5)} / ${f(w1.fidelity.cosine_wembed_vs_ort.min, 5)}; ` +
       `wembed vs fp32 reference ${f(w1.fidelity.cosine_wembed_vs_reference_fp32.mean, 5)} / ${f(w1.fidelity.cosine_wembed_vs_reference_fp32.min, 5)}; ` +

@@ -1,16 +1,21 @@
-// The wasm boundary: instantiates the wasm module (one instance = one linear memory = one model), moves bytes and
-// results across, and turns C errors into Errors. Knows nothing of user conventions.
+// The wasm boundary: instantiates the wasm module (one memory = one model; with threads on a shared memory, one
+// instance per thread on it), moves bytes and results across, and turns C errors into Errors. Knows nothing of user conventions.
 //
-// Two builds of the same C (Makefile): dist/wembed-relaxed.wasm, whose int8 GEMM uses relaxed SIMD, and
-// dist/wembed.wasm (SIMD128). They embed bit-identically; the relaxed one is faster where the engine runs relaxed
-// SIMD right, and that is checked, not assumed: Node 20 validates relaxed SIMD under a flag but computes
-// i32x4.relaxed_dot_i8x16_i7x16_add_s wrongly (twice the dot, without the addend).
+// Four builds of the same C (Makefile), which embed bit-identically:
+//   dist/wembed.wasm            SIMD128
+//   dist/wembed-relaxed.wasm    the int8 GEMM in relaxed SIMD: faster where the engine runs relaxed SIMD right,
+//                               which is checked, not assumed: Node 20 validates relaxed SIMD under a flag but
+//                               computes i32x4.relaxed_dot_i8x16_i7x16_add_s wrongly (twice the dot, no addend)
+//   dist/wembed-mt.wasm, dist/wembed-relaxed-mt.wasm
+//                               the same two on an imported shared memory, for threads (js/pool.js, Team)
 
 const WASM_URL = new URL('../dist/wembed.wasm', import.meta.url);
 const WASM_RELAXED_URL = new URL('../dist/wembed-relaxed.wasm', import.meta.url);
+const WASM_MT_URL = new URL('../dist/wembed-mt.wasm', import.meta.url);
+const WASM_RELAXED_MT_URL = new URL('../dist/wembed-relaxed-mt.wasm', import.meta.url);
 export const isNode = typeof process !== 'undefined' && !!process.versions?.node && typeof window === 'undefined';
 
-let defaultModule = null;
+const defaultModules = { false: null, true: null };  // by shared
 let relaxedOk = null;
 
 // The probe: (func (result i32) (i32x4.all_true (i32x4.eq (i32x4.relaxed_dot_i8x16_i7x16_add_s A B C) WANT))),
@@ -65,27 +70,48 @@ async function compileFrom(source) {
 }
 
 /**
- * Compiles the wasm module: by default the one next to this package that suits the engine (dist/wembed-relaxed.wasm
- * where relaxedSimdWorks(), else dist/wembed.wasm, also if the relaxed one cannot be fetched or compiled), once
- * per process (instances are per model). source may be a URL, the bytes, or a compiled WebAssembly.Module
- * (bundlers, extensions); it is used as given.
+ * Whether this context can share a wasm memory between threads: SharedArrayBuffer exists and, in a browser, the
+ * page is cross-origin isolated (COOP + COEP headers; docs/threads.md).
  */
-export function compileWasm(source) {
-  if (source) return compileFrom(source);
-  if (!defaultModule) {
-    defaultModule = relaxedSimdWorks() ? compileFrom(WASM_RELAXED_URL).catch(() => compileFrom(WASM_URL)) : compileFrom(WASM_URL);
-    defaultModule.catch(() => { defaultModule = null; });
+export function sharedMemoryWorks() {
+  if (typeof SharedArrayBuffer !== 'function') return false;
+  if (!isNode && globalThis.crossOriginIsolated !== true) return false;
+  try {
+    return new WebAssembly.Memory({ initial: 1, maximum: 1, shared: true }).buffer instanceof SharedArrayBuffer;
+  } catch {
+    return false;
   }
-  return defaultModule;
 }
+
+/**
+ * Compiles the wasm module: by default the one next to this package that suits the engine (relaxed where
+ * relaxedSimdWorks(), SIMD128 otherwise, also if the relaxed one cannot be fetched or compiled; on a shared memory
+ * when `shared`), once per process (instances are per model). source may be a URL, the bytes, or a compiled
+ * WebAssembly.Module (bundlers, extensions); it is used as given.
+ */
+export function compileWasm(source, { shared = false } = {}) {
+  if (source) return compileFrom(source);
+  if (!defaultModules[shared]) {
+    const [relaxed, plain] = shared ? [WASM_RELAXED_MT_URL, WASM_MT_URL] : [WASM_RELAXED_URL, WASM_URL];
+    const p = relaxedSimdWorks() ? compileFrom(relaxed).catch(() => compileFrom(plain)) : compileFrom(plain);
+    defaultModules[shared] = p;
+    p.catch(() => { defaultModules[shared] = null; });
+  }
+  return defaultModules[shared];
+}
+
+/** Whether a compiled module is a shared-memory build (it imports its memory instead of defining it). */
+export const isSharedModule = (module) => WebAssembly.Module.imports(module).some((i) => i.kind === 'memory');
+
+// The shared-memory builds' import: 4 MiB to start (wasm-ld --initial-memory), up to 4 GiB, as the others
+export const sharedMemory = () => new WebAssembly.Memory({ initial: 64, maximum: 65536, shared: true });
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
-/** One instance of the C library with its own memory: the C API of src/wembed.h, with JS types. */
-// Standalone emscripten modules with memory growth import only this notification; views are refreshed on every
-// access instead.
-const IMPORTS = { env: { emscripten_notify_memory_growth() {} } };
+// Standalone emscripten modules with memory growth import only this notification (views are refreshed on every
+// access instead); the shared-memory builds import their memory too (env.memory).
+export const imports = (memory) => ({ env: { emscripten_notify_memory_growth() {}, ...(memory && { memory }) } });
 
 /** A flat Float32Array of n rows of dim values as n views, one per row. */
 export function splitRows(flat, n, dim) {
@@ -94,30 +120,36 @@ export function splitRows(flat, n, dim) {
   return rows;
 }
 
+/** One instance of the C library with its memory: the C API of src/wembed.h, with JS types. */
 export class Core {
-  static async create(wasmSource) {
-    const instance = await WebAssembly.instantiate(await compileWasm(wasmSource), IMPORTS);
-    return new Core(instance.exports);
+  /** From a compiled module (compileWasm); a shared-memory build gets a new shared memory (core.shared). */
+  static async create(module) {
+    const memory = isSharedModule(module) ? sharedMemory() : null;
+    const instance = await WebAssembly.instantiate(module, imports(memory));
+    return new Core(instance.exports, memory);
   }
 
   /** Synchronously, from an already compiled module (a pool's worker, js/worker.js). */
   static fromModule(module) {
-    return new Core(new WebAssembly.Instance(module, IMPORTS).exports);
+    const memory = isSharedModule(module) ? sharedMemory() : null;
+    return new Core(new WebAssembly.Instance(module, imports(memory)).exports, memory);
   }
 
-  constructor(exports) {
+  constructor(exports, memory = null) {
     this.x = exports;
+    this.memory = memory ?? exports.memory;
+    this.shared = !!memory;
     exports._initialize?.();
     this.model = 0;
   }
 
-  get u8() { return new Uint8Array(this.x.memory.buffer); }
+  get u8() { return new Uint8Array(this.memory.buffer); }
 
   cString(ptr) {
     const u8 = this.u8;
     let end = ptr;
     while (u8[end]) end++;
-    return decoder.decode(u8.subarray(ptr, end));
+    return decoder.decode(u8.slice(ptr, end));  // a copy: TextDecoder refuses views of shared memory
   }
 
   error(prefix) {
@@ -153,14 +185,14 @@ export class Core {
 
   /** The METADATA section's JSON (name, source, converter, ...), read where it landed; {} if absent or invalid. */
   metadata(base) {
-    const dv = new DataView(this.x.memory.buffer);
+    const dv = new DataView(this.memory.buffer);
     const n = dv.getUint32(base + 16, true);
     for (let i = 0; i < n; i++) {
       const e = base + 64 + 32 * i;
       if (dv.getUint32(e, true) !== 2) continue;
       const off = dv.getUint32(e + 8, true), size = dv.getUint32(e + 16, true);
       try {
-        const meta = JSON.parse(decoder.decode(this.u8.subarray(base + off, base + off + size)));
+        const meta = JSON.parse(decoder.decode(this.u8.slice(base + off, base + off + size)));
         return meta && typeof meta === 'object' && !Array.isArray(meta) ? meta : {};
       } catch {
         return {};  // informative only: a malformed METADATA section does not stop the model
@@ -181,11 +213,14 @@ export class Core {
     const offsets = this.malloc(4 * (texts.length + 1));
     let at = 0;
     const offs = new Uint32Array(texts.length + 1);
+    // browsers' encodeInto refuses a view of shared memory: there, encode next door and copy once
+    const dst = this.shared ? new Uint8Array(cap) : this.u8.subarray(bytes, bytes + cap);
     for (let i = 0; i < texts.length; i++) {
       offs[i] = at;
-      at += encoder.encodeInto(texts[i], this.u8.subarray(bytes + at, bytes + cap)).written;
+      at += encoder.encodeInto(texts[i], dst.subarray(at)).written;
     }
     offs[texts.length] = at;
+    if (this.shared) this.u8.set(dst.subarray(0, at), bytes);
     this.u8.set(new Uint8Array(offs.buffer), offsets);
     return [bytes, offsets];
   }
@@ -195,10 +230,10 @@ export class Core {
     const cap = Math.max(maxTokens || this.info().max_positions, 2);
     const ids = this.malloc(4 * cap);
     try {
-      const len = new Uint32Array(this.x.memory.buffer, offsets + 4, 1)[0];
+      const len = new Uint32Array(this.memory.buffer, offsets + 4, 1)[0];
       const n = this.x.wm_tokenize(this.model, bytes, len, ids, maxTokens);
       if (n < 0) throw this.error('wembed');
-      return Array.from(new Int32Array(this.x.memory.buffer, ids, n));
+      return Array.from(new Int32Array(this.memory.buffer, ids, n));
     } finally {
       this.x.free(bytes); this.x.free(offsets); this.x.free(ids);
     }
@@ -216,12 +251,22 @@ export class Core {
     const opt = this.malloc(12);
     const out = this.malloc(4 * dim * texts.length);
     try {
-      new Int32Array(this.x.memory.buffer, opt, 3).set([pooling, normalize, maxTokens]);
+      new Int32Array(this.memory.buffer, opt, 3).set([pooling, normalize, maxTokens]);
       if (this.x.wm_embed(this.model, bytes, offsets, texts.length, opt, out) !== 0) throw this.error('wembed');
-      return new Float32Array(this.x.memory.buffer, out, dim * texts.length).slice();
+      return new Float32Array(this.memory.buffer, out, dim * texts.length).slice();
     } finally {
       this.x.free(bytes); this.x.free(offsets); this.x.free(opt); this.x.free(out);
     }
+  }
+
+  /**
+   * Prepares threads - 1 helpers for this (ready, shared-memory) model: wm_threads. Returns each helper's stack
+   * top; a helper's instance sets it, then runs wm_helper until the model is closed (js/pool.js, Team).
+   */
+  threads(threads) {
+    const p = this.x.wm_threads(this.model, threads);
+    if (!p) throw this.error('wembed: cannot run on threads');
+    return Array.from(new Uint32Array(this.memory.buffer, p, threads - 1));
   }
 
   /** Frees the model inside the module and drops the instance, so its memory can be reclaimed. */

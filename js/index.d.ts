@@ -17,13 +17,16 @@ export interface LoadOptions {
   /**
    * The wasm module to use (a URL, its bytes or a compiled module: bundlers, extensions), used as given. By default
    * the package's own: dist/wembed-relaxed.wasm where the engine runs relaxed SIMD and computes a known relaxed
-   * dot product right (Chromium >= 114), else dist/wembed.wasm (SIMD128). Both embed bit-identically.
+   * dot product right (Chromium >= 114), else dist/wembed.wasm (SIMD128); for threads on a shared memory, their
+   * shared-memory builds dist/wembed-relaxed-mt.wasm / dist/wembed-mt.wasm. All embed bit-identically.
    */
   wasm?: string | URL | Uint8Array | ArrayBuffer | WebAssembly.Module;
   /**
-   * Embed batches on this many threads (1..64, default 1): the calling thread plus threads - 1 workers
-   * (worker_threads in Node, module Web Workers in browsers), each with its own copy of the model in memory.
-   * One text is always embedded on the calling thread.
+   * Embed on this many threads (1..64, default 1): the calling thread plus threads - 1 workers (worker_threads in
+   * Node, module Web Workers in browsers). Where SharedArrayBuffer works (Node; cross-origin isolated pages: COOP
+   * same-origin + COEP require-corp) the workers share the one model in memory and every op is split, so a single
+   * text gets faster too (info.thread_mode 'shared'); elsewhere each worker holds its own copy of the model and
+   * only batches are split ('copies'). Vectors are the same, bit for bit, either way.
    */
   threads?: number;
 }
@@ -60,8 +63,10 @@ export interface ModelInfo {
   readonly special_tokens: number;
   /** Text the model expects before queries and passages (e5: "query: " / "passage: "); '' if none. */
   readonly prefixes: { readonly query: string; readonly passage: string };
-  /** Threads that embed batches (load's threads option). */
+  /** Threads that embed (load's threads option). */
   readonly threads: number;
+  /** How they share the work: 'shared' (one model, every op split), 'copies' (a model per thread, batches split), 'single'. */
+  readonly thread_mode: 'shared' | 'copies' | 'single';
   /** The module's instruction set: 'relaxed' (dist/wembed-relaxed.wasm) or 'simd128' (dist/wembed.wasm). */
   readonly simd: 'relaxed' | 'simd128';
 }

@@ -4,8 +4,8 @@
 //   const vectors = await model.embed(['a text', 'another']);      // Float32Array(model.dim) per text
 //   const scores = await model.score('query', ['doc 1', 'doc 2']); // cosine or dot, the model's default
 //   model.dispose();
-import { Core, compileWasm } from './core.js';
-import { Pool } from './pool.js';
+import { Core, compileWasm, sharedMemoryWorks } from './core.js';
+import { Pool, Team } from './pool.js';
 import { crc32 } from './crc32.js';
 import { openSource } from './sources.js';
 
@@ -48,8 +48,10 @@ function totalSizeOf(header) {
  * @param {string|URL|Uint8Array|ArrayBuffer|Response|ReadableStream<Uint8Array>|AsyncIterable<Uint8Array>} source
  * @param {{ onProgress?: (p: { loaded: number, total: number }) => void, signal?: AbortSignal,
  *           wasm?: string|URL|Uint8Array|ArrayBuffer|WebAssembly.Module, threads?: number }} [options]
- *   threads: embed batches on this many threads (default 1): the calling one plus threads - 1 workers, each
- *   with its own copy of the model (js/pool.js).
+ *   threads: embed on this many threads (default 1): the calling one plus threads - 1 workers (js/pool.js). Where
+ *   SharedArrayBuffer works (Node; cross-origin isolated pages) they share the model and split every op, so
+ *   single texts get faster too (info.thread_mode 'shared'); elsewhere each worker holds a copy of the model and
+ *   only batches are split ('copies').
  * @returns {Promise<Model>}
  */
 export async function load(source, options = {}) {
@@ -58,8 +60,9 @@ export async function load(source, options = {}) {
   if (onProgress !== undefined && typeof onProgress !== 'function') throw new TypeError('wembed: onProgress must be a function');
   if (!Number.isInteger(threads) || threads < 1 || threads > 64) throw new TypeError('wembed: threads must be an integer from 1 to 64');
   checkSignal(signal);
-  const [core, src] = await Promise.all([Core.create(wasm), openSource(source, signal)]);
-  let head = new Uint8Array(0), total = -1, base = 0, loaded = 0, ready = false;
+  const module = compileWasm(wasm, { shared: threads > 1 && sharedMemoryWorks() });
+  const [core, src] = await Promise.all([module.then(Core.create), openSource(source, signal)]);
+  let head = new Uint8Array(0), total = -1, base = 0, loaded = 0, ready = false, pool = null;
   try {
     for await (let chunk of src.chunks) {
       checkSignal(signal);
@@ -85,15 +88,16 @@ export async function load(source, options = {}) {
     if (total < 0) throw new Error(`wembed: not a .wemb file (${head.length} bytes; the header alone is ${HEADER})`);
     if (!ready) throw new Error(`wembed: truncated .wemb: got ${loaded} of ${total} bytes`);
     if (threads > 1) {
-      const pool = await Pool.create(threads - 1, await compileWasm(wasm), core.fileBytes());
+      pool = core.shared ? await Team.create(threads - 1, await module, core)
+        : await Pool.create(threads - 1, await module, core.fileBytes());
       checkSignal(signal);
-      return new Model(core, core.metadata(base), pool);
     }
   } catch (e) {
-    core.close();
+    core.close();  // before pool.close(): wm_close is what stops a Team's helpers
+    pool?.close();
     throw e;
   }
-  return new Model(core, core.metadata(base));
+  return new Model(core, core.metadata(base), pool);
 }
 
 function strings(texts, what) {
@@ -117,7 +121,7 @@ export class Model {
 
   /**
    * @param {Core} core a loaded core (use load()); @param {object} metadata the file's METADATA
-   * @param {Pool} [pool] worker threads holding copies of the same model
+   * @param {Pool|Team} [pool] worker threads holding copies of the same model, or helpers on its memory
    */
   constructor(core, metadata = {}, pool = null) {
     this.#core = core;
@@ -142,6 +146,9 @@ export class Model {
       vocab_corpus: typeof pruned.corpus === 'string' ? pruned.corpus : null,
       prefixes: this.#prefixes,
       threads: 1 + (pool ? pool.threads.length : 0),
+      // 'shared': one copy of the model, every op split across threads; 'copies': a copy per thread, batches split
+      // across texts (no SharedArrayBuffer here); 'single': one thread
+      thread_mode: pool instanceof Team ? 'shared' : pool ? 'copies' : 'single',
       ...(typeof metadata.source === 'string' && { source: metadata.source }),
       ...(typeof metadata.converter === 'string' && { converter: metadata.converter }),
     });
@@ -211,7 +218,7 @@ export class Model {
     checkSignal(signal);
     const core = this.#live();
     const pool = this.#pool;
-    if (pool && list.length > 1) {
+    if (pool instanceof Pool && list.length > 1) {
       // at least four chunks per thread, so that the last chunks do not leave the others idle for long
       const threads = pool.threads.length + 1;
       const size = Math.max(1, Math.min(CHUNK_TEXTS, Math.ceil(list.length / (4 * threads))));

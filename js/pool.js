@@ -1,8 +1,14 @@
-// Threads for a model: `load(src, { threads: n })` runs n - 1 workers (js/worker.js) next to the calling thread.
-// Each worker has its own instance of the wasm module and its own copy of the model, so nothing is shared and
-// nothing needs cross-origin isolation (SharedArrayBuffer); the price is n copies of the model in memory.
-// A batch is cut into chunks of texts that the calling thread and the workers take in turn, first come first
-// served; the results keep the input order. One text is always embedded on the calling thread.
+// Threads for a model: `load(src, { threads: n })` runs n - 1 workers (js/worker.js) next to the calling thread,
+// in one of two ways (model.info.thread_mode):
+//   'shared'  Team: where SharedArrayBuffer works (Node; cross-origin isolated pages), the model is loaded once,
+//             into the shared memory of a shared-memory build, and every worker runs its own instance of that
+//             module on the same memory as a helper of the C encoder: every op of a forward pass is split across
+//             the threads (src/encoder/team.h), so one text gets faster too.
+//   'copies'  Pool: elsewhere, each worker has its own instance of the module and its own copy of the model, so
+//             nothing is shared and nothing needs cross-origin isolation; the price is n copies of the model in
+//             memory, and only batches are split. A batch is cut into chunks of texts that the calling thread and
+//             the workers take in turn, first come first served; the results keep the input order. One text is
+//             always embedded on the calling thread.
 import { isNode, splitRows } from './core.js';
 
 const WORKER_URL = new URL('./worker.js', import.meta.url);
@@ -125,6 +131,36 @@ export class Pool {
     if (error) throw error;
   }
 
+  close() {
+    for (const t of this.threads) t.worker.terminate();
+    this.threads = [];
+  }
+}
+
+export class Team {
+  /**
+   * Starts `count` helpers of `core`'s model (ready, on a shared memory; `module`: its compiled shared-memory
+   * build). Resolves once every helper runs; rejects (after stopping them) if any fails to start.
+   */
+  static async create(count, module, core) {
+    const tops = core.threads(count + 1);
+    const threads = [];
+    try {
+      for (let i = 0; i < count; i++) threads.push(new Thread(await spawn()));
+      await Promise.all(threads.map((t, i) => t.request({ type: 'helper', module, memory: core.memory, model: core.model, thread: i + 1, stack: tops[i] })));
+    } catch (e) {
+      core.close();  // stops the helpers that started
+      for (const t of threads) t.worker.terminate();
+      throw new Error(`wembed: cannot start ${count} helper thread${count > 1 ? 's' : ''}: ${e.message}`);
+    }
+    return new Team(threads);
+  }
+
+  constructor(threads) {
+    this.threads = threads;
+  }
+
+  /** After the model is closed (wm_close stops the helpers). */
   close() {
     for (const t of this.threads) t.worker.terminate();
     this.threads = [];

@@ -1,10 +1,13 @@
-// One thread of a model's pool (js/pool.js): a Web Worker or a Node worker_thread holding its own instance of the
-// wasm module with its own copy of the model. Messages:
+// One thread of a model (js/pool.js): a Web Worker or a Node worker_thread. Either a Pool's thread, holding its own
+// instance of the wasm module with its own copy of the model:
 //   in  { type: 'init', module: WebAssembly.Module, bytes: Uint8Array }  out { type: 'ready' } | { type: 'error' }
 //   in  { type: 'embed', id, texts, opts }                                 out { type: 'done', id, vectors, pruned } | { type: 'error', id }
 // vectors is one Float32Array of texts.length * dim values, transferred back; pruned: how many of the texts a pruned
 // vocabulary tokenized differently from the full model (model.stats).
-import { Core } from './core.js';
+// Or a Team's helper: its own instance of the shared-memory module on the model's memory, on the stack wm_threads
+// gave it, inside wm_helper (taking parts of the calling thread's ops) until the model is closed:
+//   in  { type: 'helper', module, memory, model, thread, stack }           out { type: 'ready' } | { type: 'error' }
+import { Core, imports } from './core.js';
 
 let core = null;
 
@@ -16,6 +19,11 @@ function handle(msg, post) {
       core.u8.set(msg.bytes, base);
       if (!core.feed(msg.bytes.length)) throw new Error('wembed worker: the model did not load');
       post({ type: 'ready' });
+    } else if (msg.type === 'helper') {
+      const x = new WebAssembly.Instance(msg.module, imports(msg.memory)).exports;  // no _initialize: the memory is
+      x.stackRestore(msg.stack);                                                   // set up, and the stack its own
+      post({ type: 'ready' });
+      x.wm_helper(msg.model, msg.thread);  // returns when the model is closed
     } else if (msg.type === 'embed') {
       const before = core.prunedTexts();
       const flat = core.embedFlat(msg.texts, msg.opts);

@@ -8,7 +8,7 @@
 #                       (build/test_kernels-relaxed.wasm) pass in a page, Chromium picks dist/wembed-relaxed.wasm, and
 #                       it embeds bit-identically to dist/wembed.wasm (int8 12-bit/G=128, int8 8-bit per channel, f32).
 # (mk/*.mk is read before the main Makefile defines WASM and MODELS_DIR: spell the paths out)
-test-browser: dist/wembed.wasm dist/wembed-relaxed.wasm $(BUILD)/test_kernels-relaxed.wasm \
+test-browser: dist/wembed.wasm dist/wembed-relaxed.wasm dist/wembed-mt.wasm dist/wembed-relaxed-mt.wasm $(BUILD)/test_kernels-relaxed.wasm \
               $(BUILD)/models/gte-small-zh-synth.int8.wemb | $(DEPS_STAMP)
 	node --test tests/browser/browser.test.js tests/browser/relaxed.test.js
 

@@ -20,7 +20,7 @@ struct wm_model {
     char error[320];
     wm_tokenizer *tok;
     wm_bert bert;
-    int32_t *ids, *lens;  // [max_rows] packed token ids of the pending batch, and their lengths
+    int32_t *ids, *lens;  // [max_rows + max_positions] packed token ids of the pending batch (and the next text); [max_rows] their lengths
     uint32_t pruned_texts;  // texts whose tokenization the pruned vocabulary changed, since load
     char info[768];
 };
@@ -82,7 +82,7 @@ static int finish_load(wm_model *m) {
     m->tok = wm_tokenizer_new(m->bytes + ts->offset, (size_t)ts->size, err, sizeof err);
     if (!m->tok) return set_error(m, "invalid .wemb TOKENIZER section: %s", err);
     if (wm_bert_init(&m->bert, &m->file, err, sizeof err)) return set_error(m, "%s", err);
-    m->ids = malloc(sizeof *m->ids * (size_t)m->bert.max_rows);
+    m->ids = malloc(sizeof *m->ids * ((size_t)m->bert.max_rows + m->bert.cfg.max_positions));
     m->lens = malloc(sizeof *m->lens * (size_t)m->bert.max_rows);
     if (!m->ids || !m->lens) return set_error(m, "out of memory for token buffers");
     m->state = READY;
@@ -168,26 +168,44 @@ int wm_embed(wm_model *m, const char *texts, const uint32_t *offsets, int32_t n,
     if (limit < 0) return -1;
     if (n < 0) return arg_error(m, "negative text count %d", n);
     const int H = (int)c->hidden, R = m->bert.max_rows;
-    int first = 0, rows = 0;  // texts first .. i-1 are staged in ids[0 .. rows)
-    for (int i = 0; i <= n; i++) {
-        if (i == n || rows + limit > R) {
-            if (i > first) wm_bert_forward(&m->bert, m->ids, m->lens, i - first, pooling, normalize, out + (size_t)first * H);
-            first = i, rows = 0;
-            if (i == n) break;
-        }
+    int first = 0, rows = 0;  // texts first .. i-1 are staged: their ids in ids[0 .. rows), rows <= R
+    for (int i = 0; i < n; i++) {
         if (offsets[i + 1] < offsets[i]) return arg_error(m, "text %d: offsets go backwards", i);
+        // tokenized after the staged texts (ids has room for R + max_positions), then staged if it still fits
         int k = tokenize_checked(m, texts + offsets[i], offsets[i + 1] - offsets[i], m->ids + rows, limit);
         if (k < 0) return -1;
+        if (rows + k > R || i - first == R) {  // it does not: run the staged texts, then start again with it
+            wm_bert_forward(&m->bert, m->ids, m->lens, i - first, pooling, normalize, out + (size_t)first * H);
+            memmove(m->ids, m->ids + rows, (size_t)k * sizeof *m->ids);
+            first = i, rows = 0;
+        }
         m->lens[i - first] = k;
         rows += k;
     }
+    if (n > first) wm_bert_forward(&m->bert, m->ids, m->lens, n - first, pooling, normalize, out + (size_t)first * H);
     return 0;
 }
 
 uint32_t wm_pruned_texts(const wm_model *m) { return m ? m->pruned_texts : 0; }
 
+const uint32_t *wm_threads(wm_model *m, int threads) {
+    if (!ready(m)) return NULL;
+    if (m->bert.team) return arg_error(m, "this model already runs on %d threads", wm_team_size(m->bert.team)), NULL;
+    const uint32_t *tops;
+    char err[200];
+    // Helpers' stacks: the kernels' frames are small (tens of bytes); this leaves room for any libc call.
+    wm_team *team = wm_team_start(threads, 128 * 1024, &tops, err, sizeof err);
+    if (!team || wm_bert_set_team(&m->bert, team, err, sizeof err)) return arg_error(m, "%s", err), NULL;
+    return tops;
+}
+
+void wm_helper(wm_model *m, int thread) {
+    if (m && m->bert.team && thread >= 1 && thread < wm_team_size(m->bert.team)) wm_team_helper(m->bert.team, thread);
+}
+
 void wm_close(wm_model *m) {
     if (!m) return;
+    wm_team_stop(m->bert.team);
     if (m->tok) wm_tokenizer_free(m->tok);
     wm_bert_free(&m->bert);
     wm_file_release(&m->file);

@@ -12,7 +12,7 @@
 //     wm_close(m);
 //
 // Every function is safe to call on a model in the error state: it fails with the same message. Not thread-safe:
-// one model per thread (threads share nothing but the caller's bytes).
+// one model per thread, except through wm_threads (one model's forward pass on several threads).
 #ifndef WEMBED_H
 #define WEMBED_H
 
@@ -49,6 +49,18 @@ int wm_embed(wm_model *m, const char *texts, const uint32_t *offsets, int32_t n,
 // would have tokenized some word of them differently (docs/format.md, "Pruned vocabularies"). 0 when not pruned.
 uint32_t wm_pruned_texts(const wm_model *m);
 
+// --- threads: the shared-memory wasm builds only (dist/wembed-mt.wasm, dist/wembed-relaxed-mt.wasm) ------------
+// One model's forward pass on `threads` threads of one shared memory: the caller of wm_embed and threads - 1
+// helpers, each a worker with its own instance of the module on the same memory (js/team.js). wm_threads
+// prepares them on a ready model and returns the top of each helper's stack ([threads - 1] addresses), NULL on
+// error (wm_last_error; every other build: no threads). A helper sets its instance's stack pointer to its top
+// (the module exports stackRestore), then calls wm_helper(m, i) (i = 1 .. threads - 1), which returns only when
+// the model is closed; wm_embed then splits every op into parts that any thread may take. The vectors are the
+// same, bit for bit, as on one thread.
+const uint32_t *wm_threads(wm_model *m, int threads);
+void wm_helper(wm_model *m, int thread);
+
+// Stops the helpers (they return from wm_helper), frees the model.
 void wm_close(wm_model *m);
 
 #endif

@@ -27,8 +27,9 @@ const P = {
   // served from the local node_modules: never a CDN (ORT's default wasmPaths would point at one)
   ortDist: q.get('ortDist') ?? '/node_modules/onnxruntime-web/dist/',
   ort: q.get('ort') !== '0',  // ort=0: wembed alone (its relaxed vs SIMD128 modules)
-  // the module wembed is also run with, interleaved, when its default is the relaxed-SIMD one ('' = none)
-  compare: q.get('compare') ?? '/dist/wembed.wasm',
+  // the module wembed is also run with, interleaved, when its default is the relaxed-SIMD one ('' = none): the
+  // SIMD128 build (on a shared memory for threads)
+  compare: q.get('compare') ?? (num('threads', 1) > 1 ? '/dist/wembed-mt.wasm' : '/dist/wembed.wasm'),
 };
 const CHUNK = 32;   // ORT padded batch size (= wembed's CHUNK_TEXTS, as in compare.mjs)
 
@@ -88,7 +89,7 @@ async function run() {
   let model, session;
   for (let i = 0; i <= P.loads; i++) {
     let t = now();
-    const m = await load(P.model);
+    const m = await load(P.model, { threads: P.threads });  // threads: the page is cross-origin isolated: 'shared'
     wLoads.push(now() - t);
     if (model) m.dispose(); else model = m;
     if (!ort) continue;
@@ -107,7 +108,7 @@ async function run() {
   log(`load to ready (cold): wembed ${wLoads[0].toFixed(0)} ms (${model.info.simd} module)${ort ? `, ort ${oLoads[0].toFixed(0)} ms; ORT started ${out.ort_workers} worker(s)` : ''}`);
   // The same model on the other module (dist/wembed.wasm where the default is the relaxed one): relaxed vs SIMD128,
   // interleaved in the same page
-  const other = model.info.simd === 'relaxed' && P.compare ? await load(P.model, { wasm: P.compare }) : null;
+  const other = model.info.simd === 'relaxed' && P.compare ? await load(P.model, { wasm: P.compare, threads: P.threads }) : null;
   if (other) out.compare = { wasm: P.compare, simd: other.info.simd };
   const sameBits = (a, b) => a.length === b.length && new Uint32Array(a.buffer, a.byteOffset, a.length).every((x, i) => x === new Uint32Array(b.buffer, b.byteOffset, b.length)[i]);
 
@@ -150,16 +151,13 @@ async function run() {
   };
   const bt = { wembed: [] }, vecs = {}, ct = [];
   for (const k of Object.keys(ortModes)) bt[k] = [];
-  // batches on `threads` threads (js/pool.js: module Web Workers); batch 1 above stays on one
-  const batchModel = P.threads > 1 ? await load(P.model, { threads: P.threads }) : model;
-  const batchOther = other && P.threads > 1 ? await load(P.model, { threads: P.threads, wasm: P.compare }) : other;
-  out.wembed_threads = batchModel.info.threads;
-  vecs.wembed = await batchModel.embed(texts);   // warm-up
-  if (batchOther) vecs.compare = await batchOther.embed(texts);
+  out.wembed_threads = `${model.info.threads} ${model.info.thread_mode}`;
+  vecs.wembed = await model.embed(texts);   // warm-up
+  if (other) vecs.compare = await other.embed(texts);
   for (const [k, f] of Object.entries(ortModes)) vecs[k] = await f();
   for (let i = 0; i < P.batchRuns; i++) {
-    let t = now(); vecs.wembed = await batchModel.embed(texts); bt.wembed.push(now() - t);
-    if (batchOther) { t = now(); vecs.compare = await batchOther.embed(texts); ct.push(now() - t); }
+    let t = now(); vecs.wembed = await model.embed(texts); bt.wembed.push(now() - t);
+    if (other) { t = now(); vecs.compare = await other.embed(texts); ct.push(now() - t); }
     for (const [k, f] of Object.entries(ortModes)) { t = now(); vecs[k] = await f(); bt[k].push(now() - t); }
   }
   out.batch = {
@@ -169,7 +167,7 @@ async function run() {
     ms: Object.fromEntries(Object.entries(bt).map(([k, v]) => [k, stats(v)])),
     sentences_per_s: Object.fromEntries(Object.entries(bt).map(([k, v]) => [k, (P.batch * 1000) / stats(v).median])),
   };
-  if (batchOther) {
+  if (other) {
     out.batch_compare = { ms: stats(ct), sentences_per_s: (P.batch * 1000) / stats(ct).median,
       identical: vecs.wembed.every((v, i) => sameBits(v, vecs.compare[i])) };
   }
@@ -180,10 +178,8 @@ async function run() {
     };
   }
   log(`batch ${P.batch}: ${Object.entries(out.batch.sentences_per_s).map(([k, v]) => `${k} ${v.toFixed(1)}/s`).join(', ')}` +
-    `${batchOther ? `, wembed ${other.info.simd} ${out.batch_compare.sentences_per_s.toFixed(1)}/s` : ''}`);
+    `${other ? `, wembed ${other.info.simd} ${out.batch_compare.sentences_per_s.toFixed(1)}/s` : ''}`);
   out.workers = spawned;
-  if (batchModel !== model) batchModel.dispose();
-  if (batchOther && batchOther !== other) batchOther.dispose();
   other?.dispose();
   model.dispose();
   await session?.release();

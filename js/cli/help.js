@@ -72,8 +72,8 @@ Options:
   --out-format f32|jsonl|npy
                             how to write --out (default: from its extension)
   --batch N                 texts per batch (default 32 per thread)
-  --threads N               embed on N threads (this one + N-1 worker threads, each with its own copy of the
-                            model: N times the memory); default 1
+  --threads N               embed on N threads (this one + N-1 worker threads sharing the model's memory; every
+                            layer is split across them, so single long texts speed up too); default 1
   --kind query|passage      put the model's query or passage prefix before each text (see "wembed info")
 ${EMBED_OPTS}
 ${COMMON}

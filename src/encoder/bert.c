@@ -68,7 +68,7 @@ int wm_bert_init(wm_bert *b, const wm_file *f, char *err, size_t cap) {
     size_t kp = (size_t)wm_round_up(I > H ? I : H, WM_GEMM_KB);
     size_t groups = c->quant_group ? (kp + c->quant_group - 1) / c->quant_group : 1;  // most per row, any linear
     size_t sizes[] = {(size_t)R * H * 4, (size_t)R * H * 4, (size_t)R * 3 * H * 4, (size_t)R * H * 4, (size_t)R * I * 4,
-                      (size_t)R * kp * 2, (size_t)R * groups * 4,     (size_t)P * P * 4,     (size_t)P * dh * 4, (size_t)P * dh * 4};
+                      (size_t)R * kp * 2, (size_t)R * groups * 4};
     size_t total = 0;
     for (size_t i = 0; i < sizeof sizes / sizeof *sizes; i++) total += (sizes[i] + 63) / 64 * 64;
     b->arena = aligned_alloc(64, total);
@@ -80,36 +80,148 @@ int wm_bert_init(wm_bert *b, const wm_file *f, char *err, size_t cap) {
     b->max_rows = R;
     b->x = carve(&p, sizes[0]), b->tmp = carve(&p, sizes[1]), b->qkv = carve(&p, sizes[2]), b->ctx = carve(&p, sizes[3]);
     b->ffn = carve(&p, sizes[4]), b->xq = carve(&p, sizes[5]), b->row_scale = carve(&p, sizes[6]);
-    b->scores = carve(&p, sizes[7]), b->kh = carve(&p, sizes[8]), b->vt = carve(&p, sizes[9]);
+    b->scratch_floats = ((size_t)P * P + 2 * (size_t)P * dh + 15) / 16 * 16;
+    return wm_bert_set_team(b, NULL, err, cap);
+}
+
+int wm_bert_set_team(wm_bert *b, wm_team *team, char *err, size_t cap) {
+    size_t bytes = (size_t)wm_team_size(team) * b->scratch_floats * sizeof(float);
+    float *scratch = aligned_alloc(64, bytes);
+    if (!scratch) {
+        snprintf(err, cap, "out of memory: attention scratch for %d threads needs %zu bytes", wm_team_size(team), bytes);
+        return -1;
+    }
+    free(b->scratch);
+    b->scratch = scratch;
+    b->team = team;
     return 0;
 }
 
 void wm_bert_free(wm_bert *b) {
+    free(b->scratch);
     free(b->layers);
     free(b->arena);
     memset(b, 0, sizeof *b);
 }
 
-// --- the pieces of a layer ----------------------------------------------------------------------------------------
+// --- the pieces of a layer, as jobs for the team (team.h) ------------------------------------------------------------
+// Each op is cut into parts that write disjoint outputs and compute every value as the whole op would (rows of a
+// row op, output channels of a GEMM, heads of attention), so the vectors do not depend on the thread count.
+
+// Parts for an op of `work` multiply-adds (or values) over `units` independent units: 1 without helpers or when
+// the op is too small to repay waking them; else two per thread (a late helper costs half a share, not a whole).
+static int parts_for(const wm_bert *b, double work, int units) {
+    int threads = wm_team_size(b->team), parts = 2 * threads;
+    if (threads == 1 || work < 16384) return 1;
+    return parts < units ? parts : units;
+}
+
+// [*lo, *hi): part p of n units cut into `parts` nearly equal ranges
+static void range(int n, int p, int parts, int *lo, int *hi) {
+    *lo = (int)((int64_t)n * p / parts);
+    *hi = (int)((int64_t)n * (p + 1) / parts);
+}
+
+typedef struct {
+    wm_bert *b;
+    const wm_linear *L;
+    int M, ldx, ldy, parts;
+    const float *x;
+    float *y;
+} linear_job;
+
+// int8 linears: the activations' rows quantized for the GEMM, a range of rows per part
+static void quantize_part(void *args, int part, int thread) {
+    const linear_job *j = args;
+    const wm_linear *L = j->L;
+    int r0, r1, qmax = (1 << (j->b->cfg.act_bits - 1)) - 1, ng = wm_groups(L->Kp, L->G);
+    (void)thread;
+    range(j->M, part, j->parts, &r0, &r1);
+    const float *x = j->x + (size_t)r0 * j->ldx;
+    float *rs = j->b->row_scale + (size_t)r0 * ng;
+    if (WM_GEMM_U6X2) {  // relaxed SIMD: the same values as digits, the same y (kernels.h)
+        wm_quantize_rows_u6x2(r1 - r0, L->K, L->G, x, j->ldx, L->in_scale, qmax, (uint8_t *)j->b->xq + (size_t)r0 * L->Kp * 2, rs);
+    } else if (j->b->cfg.act_bits <= 8) {
+        wm_quantize_rows_i8(r1 - r0, L->K, L->G, x, j->ldx, L->in_scale, qmax, (int8_t *)j->b->xq + (size_t)r0 * L->Kp, rs);
+    } else {
+        wm_quantize_rows_i16(r1 - r0, L->K, L->G, x, j->ldx, L->in_scale, qmax, (int16_t *)j->b->xq + (size_t)r0 * L->Kp, rs);
+    }
+}
+
+// y[:, n0:n1] for a range of output channels (whole panels of 4 for int8 weights)
+static void gemm_part(void *args, int part, int thread) {
+    const linear_job *j = args;
+    const wm_linear *L = j->L;
+    const wm_bert *b = j->b;
+    int p0, p1, panels = (L->N + WM_GEMM_NR - 1) / WM_GEMM_NR;
+    (void)thread;
+    range(panels, part, j->parts, &p0, &p1);
+    int n0 = p0 * WM_GEMM_NR, n1 = p1 * WM_GEMM_NR < L->N ? p1 * WM_GEMM_NR : L->N;
+    const float *bias = L->bias ? L->bias + n0 : NULL;
+    float *y = j->y + n0;
+    switch (L->dtype) {
+    case WM_DTYPE_F32: wm_gemm_f32(j->M, n1 - n0, L->K, j->x, j->ldx, (const float *)L->w + (size_t)n0 * L->K, bias, y, j->ldy); break;
+    case WM_DTYPE_F16: wm_gemm_f16(j->M, n1 - n0, L->K, j->x, j->ldx, (const uint16_t *)L->w + (size_t)n0 * L->K, bias, y, j->ldy); break;
+    default: {
+        // packed by panels of 4 channels: panel n0/4 starts at byte n0*Kp, its scales at n0*ng (kernels.h)
+        const int8_t *w = (const int8_t *)L->w + (size_t)n0 * L->Kp;
+        const float *ws = L->w_scale + (size_t)n0 * wm_groups(L->Kp, L->G);
+        if (WM_GEMM_U6X2)
+            wm_gemm_u6x2i8(j->M, n1 - n0, L->Kp, L->G, b->xq, b->row_scale, w, ws, bias, y, j->ldy);
+        else if (b->cfg.act_bits <= 8)
+            wm_gemm_i8(j->M, n1 - n0, L->Kp, L->G, b->xq, b->row_scale, w, ws, bias, y, j->ldy);
+        else
+            wm_gemm_i16i8(j->M, n1 - n0, L->Kp, L->G, b->xq, b->row_scale, w, ws, bias, y, j->ldy);
+    }
+    }
+}
+
 // y[M][N] = x[M][K] W^T + bias, whatever the weight dtype.
 static void linear(wm_bert *b, const wm_linear *L, int M, const float *x, int ldx, float *y, int ldy) {
-    switch (L->dtype) {
-    case WM_DTYPE_F32: wm_gemm_f32(M, L->N, L->K, x, ldx, L->w, L->bias, y, ldy); break;
-    case WM_DTYPE_F16: wm_gemm_f16(M, L->N, L->K, x, ldx, L->w, L->bias, y, ldy); break;
-    default: {
-        int qmax = (1 << (b->cfg.act_bits - 1)) - 1;
-        if (WM_GEMM_U6X2) {  // relaxed SIMD: the same values as digits, the same y (kernels.h)
-            wm_quantize_rows_u6x2(M, L->K, L->G, x, ldx, L->in_scale, qmax, b->xq, b->row_scale);
-            wm_gemm_u6x2i8(M, L->N, L->Kp, L->G, b->xq, b->row_scale, L->w, L->w_scale, L->bias, y, ldy);
-        } else if (b->cfg.act_bits <= 8) {
-            wm_quantize_rows_i8(M, L->K, L->G, x, ldx, L->in_scale, qmax, b->xq, b->row_scale);
-            wm_gemm_i8(M, L->N, L->Kp, L->G, b->xq, b->row_scale, L->w, L->w_scale, L->bias, y, ldy);
-        } else {
-            wm_quantize_rows_i16(M, L->K, L->G, x, ldx, L->in_scale, qmax, b->xq, b->row_scale);
-            wm_gemm_i16i8(M, L->N, L->Kp, L->G, b->xq, b->row_scale, L->w, L->w_scale, L->bias, y, ldy);
-        }
+    linear_job j = {b, L, M, ldx, ldy, 0, x, y};
+    if (L->dtype != WM_DTYPE_F32 && L->dtype != WM_DTYPE_F16) {
+        j.parts = parts_for(b, (double)M * L->K, M);
+        wm_team_run(b->team, quantize_part, &j, j.parts);
     }
-    }
+    j.parts = parts_for(b, (double)M * L->K * L->N, (L->N + WM_GEMM_NR - 1) / WM_GEMM_NR);
+    wm_team_run(b->team, gemm_part, &j, j.parts);
+}
+
+// Row ops: LayerNorm (x = LN(x + res)) or GELU, a range of rows per part
+typedef struct {
+    wm_bert *b;
+    float *x;
+    const float *res, *gamma, *beta;
+    int M, H, parts;
+} rows_job;
+
+static void layernorm_part(void *args, int part, int thread) {
+    const rows_job *j = args;
+    int r0, r1;
+    (void)thread;
+    range(j->M, part, j->parts, &r0, &r1);
+    wm_layernorm(r1 - r0, j->H, j->x + (size_t)r0 * j->H, j->H, j->res ? j->res + (size_t)r0 * j->H : NULL, j->H,
+                 j->gamma, j->beta, j->b->cfg.eps);
+}
+
+static void gelu_part(void *args, int part, int thread) {
+    const rows_job *j = args;
+    int r0, r1;
+    (void)thread;
+    range(j->M, part, j->parts, &r0, &r1);
+    wm_gelu((size_t)(r1 - r0) * j->H, j->x + (size_t)r0 * j->H);
+}
+
+static void layernorm(wm_bert *b, int M, float *x, const float *res, const float *gamma, const float *beta) {
+    const int H = (int)b->cfg.hidden;
+    rows_job j = {b, x, res, gamma, beta, M, H, parts_for(b, (double)M * H, M)};
+    wm_team_run(b->team, layernorm_part, &j, j.parts);
+}
+
+static void gelu(wm_bert *b, int M, float *x) {
+    const int I = (int)b->cfg.intermediate;
+    rows_job j = {b, x, NULL, NULL, NULL, M, I, parts_for(b, (double)M * I, M)};
+    wm_team_run(b->team, gelu_part, &j, j.parts);
 }
 
 static void embed_tokens(wm_bert *b, const int32_t *ids, const int32_t *lens, int n) {
@@ -155,25 +267,37 @@ static void embed_tokens(wm_bert *b, const int32_t *ids, const int32_t *lens, in
     wm_layernorm(row, H, b->x, H, NULL, 0, b->emb_ln_gamma, b->emb_ln_beta, b->cfg.eps);
 }
 
-// Multi-head self-attention of one sequence (rows r0 .. r0+len-1 of qkv) into ctx; no mask: no padding.
-// Only the first nq query rows are computed (len, or 1 when only the CLS row is needed any further).
-static void attend(wm_bert *b, int r0, int len, int nq) {
-    const int H = (int)b->cfg.hidden, nh = (int)b->cfg.heads, dh = H / nh, ld = 3 * H;
+// Multi-head self-attention, one head of every sequence per part (rows r0 .. r0+len-1 of qkv) into ctx; no mask:
+// no padding. Only the first nq query rows of a sequence are computed (len, or 1 when only the CLS row is needed
+// any further). Each thread has its own scratch for a head's scores, keys and transposed values.
+typedef struct {
+    wm_bert *b;
+    const int32_t *lens;
+    int n, cls_only;
+} attend_job;
+
+static void attend_part(void *args, int h, int thread) {
+    const attend_job *j = args;
+    wm_bert *b = j->b;
+    const int H = (int)b->cfg.hidden, P = (int)b->cfg.max_positions, dh = H / (int)b->cfg.heads, ld = 3 * H;
     const float scale = 1.0f / sqrtf((float)dh);
-    for (int h = 0; h < nh; h++) {
+    float *scores = b->scratch + (size_t)thread * b->scratch_floats;  // [P][P]
+    float *kh = scores + (size_t)P * P, *vt = kh + (size_t)P * dh;    // [P][dh], [dh][P]
+    for (int s = 0, r0 = 0; s < j->n; r0 += j->lens[s++]) {
+        const int len = j->lens[s], nq = j->cls_only ? 1 : len;
         float *q = b->qkv + (size_t)r0 * ld + h * dh;
         const float *k = q + H, *v = q + 2 * H;
-        for (int j = 0; j < len; j++) {
+        for (int t = 0; t < len; t++) {
             for (int d = 0; d < dh; d++) {
-                b->kh[j * dh + d] = k[(size_t)j * ld + d];
-                b->vt[(size_t)d * len + j] = v[(size_t)j * ld + d];
+                kh[t * dh + d] = k[(size_t)t * ld + d];
+                vt[(size_t)d * len + t] = v[(size_t)t * ld + d];
             }
         }
-        for (int j = 0; j < nq; j++)
-            for (int d = 0; d < dh; d++) q[(size_t)j * ld + d] *= scale;
-        wm_gemm_f32(nq, len, dh, q, ld, b->kh, NULL, b->scores, len);
-        wm_softmax(nq, len, b->scores, len);
-        wm_gemm_f32(nq, dh, len, b->scores, len, b->vt, NULL, b->ctx + (size_t)r0 * H + h * dh, H);
+        for (int t = 0; t < nq; t++)
+            for (int d = 0; d < dh; d++) q[(size_t)t * ld + d] *= scale;
+        wm_gemm_f32(nq, len, dh, q, ld, kh, NULL, scores, len);
+        wm_softmax(nq, len, scores, len);
+        wm_gemm_f32(nq, dh, len, scores, len, vt, NULL, b->ctx + (size_t)r0 * H + h * dh, H);
     }
 }
 
@@ -211,7 +335,8 @@ void wm_bert_forward(wm_bert *b, const int32_t *ids, const int32_t *lens, int n,
         // vectors are bit-identical to computing all rows.
         const int cls_only = pooling == WM_POOL_CLS && l + 1 == b->cfg.layers;
         linear(b, &L->qkv, M, b->x, H, b->qkv, 3 * H);
-        for (int s = 0, r0 = 0; s < n; r0 += lens[s++]) attend(b, r0, lens[s], cls_only ? 1 : lens[s]);
+        attend_job aj = {b, lens, n, cls_only};
+        wm_team_run(b->team, attend_part, &aj, (int)b->cfg.heads);
         if (cls_only) {
             for (int s = 0, r0 = 0; s < n; r0 += lens[s++]) {  // r0 >= s: rows move down, never onto unread ones
                 memmove(b->ctx + (size_t)s * H, b->ctx + (size_t)r0 * H, (size_t)H * sizeof(float));
@@ -220,13 +345,13 @@ void wm_bert_forward(wm_bert *b, const int32_t *ids, const int32_t *lens, int n,
             M = n;
         }
         linear(b, &L->attn_out, M, b->ctx, H, b->tmp, H);
-        wm_layernorm(M, H, b->tmp, H, b->x, H, L->attn_ln_gamma, L->attn_ln_beta, b->cfg.eps);
+        layernorm(b, M, b->tmp, b->x, L->attn_ln_gamma, L->attn_ln_beta);
         float *t = b->x;  // the LayerNorm output is the new hidden state
         b->x = b->tmp, b->tmp = t;
         linear(b, &L->ffn_in, M, b->x, H, b->ffn, I);
-        wm_gelu((size_t)M * I, b->ffn);
+        gelu(b, M, b->ffn);
         linear(b, &L->ffn_out, M, b->ffn, I, b->tmp, H);
-        wm_layernorm(M, H, b->tmp, H, b->x, H, L->out_ln_gamma, L->out_ln_beta, b->cfg.eps);
+        layernorm(b, M, b->tmp, b->x, L->out_ln_gamma, L->out_ln_beta);
         t = b->x, b->x = b->tmp, b->tmp = t;
     }
     if (pooling == WM_POOL_CLS)

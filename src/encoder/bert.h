@@ -5,6 +5,7 @@
 
 #include <stdint.h>
 
+#include "encoder/team.h"
 #include "format/wemb.h"
 
 typedef struct wm_linear {
@@ -43,13 +44,19 @@ typedef struct wm_bert {
     float *ffn;                  // [max_rows][I]
     void *xq;                    // [max_rows][max(Hp, Ip)] int8, int16 or u6x2 quantized activations
     float *row_scale;            // [max_rows][groups] per token and group of the quantized activations
-    float *scores;               // [P][P] one head's attention probabilities
-    float *kh, *vt;              // [P][dh] one head's keys; [dh][P] its values, transposed
+
+    // --- threads (team.h): each op of a layer is split into parts; attention has a scratch per thread
+    wm_team *team;               // NULL: one thread
+    float *scratch;              // [threads][scratch_floats]: one head's scores [P][P], keys [P][dh], values^T [dh][P]
+    size_t scratch_floats;
 } wm_bert;
 
 // Points the model at the verified file's sections and allocates the arena. 0, or -1 with err.
 int wm_bert_init(wm_bert *b, const wm_file *f, char *err, size_t cap);
 void wm_bert_free(wm_bert *b);
+
+// Runs the forward pass on this team's threads (NULL: the calling thread alone). 0, or -1 with err.
+int wm_bert_set_team(wm_bert *b, wm_team *team, char *err, size_t cap);
 
 // Runs the encoder on n sequences packed back to back in ids (lens[s] tokens each, sum <= max_rows, each
 // <= max_positions) and writes the pooled (and, if normalize, L2-normalized) vectors to out [n][H].

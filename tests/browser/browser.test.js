@@ -166,6 +166,7 @@ test('browser proof: Chromium loads by URL, and ids, info and vectors match Node
 
     assert.equal(got.workerSame, true, 'a module Web Worker embeds the same vectors, bit for bit');
     assert.equal(got.threads, 2);
+    assert.equal(got.threadMode, 'shared', 'a cross-origin isolated page shares one model between threads');
     assert.equal(got.threadsSame, true, 'load({ threads: 2 }) embeds the same vectors, bit for bit');
 
     // --- vectors and scores, bit for bit

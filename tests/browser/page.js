@@ -95,10 +95,10 @@ async function run() {
   const threaded = await load(opt.model, { threads: 2 });
   const tv = await threaded.embed(picked.map((i) => rows[i].text));
   const threadsMs = performance.now() - t2;
-  const threads = threaded.info.threads;
+  const threads = threaded.info.threads, threadMode = threaded.info.thread_mode;
   threaded.dispose();
   const threadsSame = tv.length === picked.length && tv.every((v, i) => v.every((x, k) => Object.is(x, flat[i * model.dim + k])));
-  fact('threads', `${picked.length} texts on ${threads} threads (load + embed ${(threadsMs / 1000).toFixed(2)} s): ${threadsSame ? 'identical' : 'DIFFERENT'}`);
+  fact('threads', `${picked.length} texts on ${threads} threads, ${threadMode} (load + embed ${(threadsMs / 1000).toFixed(2)} s): ${threadsSame ? 'identical' : 'DIFFERENT'}`);
 
   // The ModelScope pipeline form, once: the first query against its candidates.
   const first = table[0];
@@ -112,7 +112,7 @@ async function run() {
 
   return {
     userAgent: navigator.userAgent, crossOriginIsolated: self.crossOriginIsolated,
-    info, dim: model.dim, progress, loadMs, embedMs, embedProgress, picked, ids, table, pipelineScores: pipe.scores, workerSame, threads, threadsSame,
+    info, dim: model.dim, progress, loadMs, embedMs, embedProgress, picked, ids, table, pipelineScores: pipe.scores, workerSame, threads, threadMode, threadsSame,
     vectors: base64(new Uint8Array(flat.buffer)),
   };
 }

@@ -18,9 +18,9 @@ async function embedWith(model, texts, options) {
   const t = performance.now();
   const vectors = await m.embed(texts);
   const ms = performance.now() - t;
-  const { simd, threads } = m.info;
+  const { simd, threads, thread_mode: mode } = m.info;
   m.dispose();
-  return { vectors, ms, simd, threads };
+  return { vectors, ms, simd, threads, mode };
 }
 
 /** cases: [{ model: URL, texts: string[], threads?: number }] */
@@ -30,17 +30,20 @@ export async function compareModules(cases) {
     const dflt = await embedWith(model, texts, {});
     const relaxed = await embedWith(model, texts, { wasm: '/dist/wembed-relaxed.wasm' });
     const simd128 = await embedWith(model, texts, { wasm: '/dist/wembed.wasm' });
-    // a batch on 2 threads: the workers compile nothing themselves, they get the default module
+    // a batch on 2 threads: this page is cross-origin isolated, so one model on a shared memory
+    // (dist/wembed-relaxed-mt.wasm), every op split; and with a non-shared module given, a copy per thread
     const threaded = await embedWith(model, texts.slice(0, 64), { threads: 2 });
+    const copies = await embedWith(model, texts.slice(0, 64), { threads: 2, wasm: '/dist/wembed-relaxed.wasm' });
     out.cases.push({
       model, texts: texts.length,
-      simd: { default: dflt.simd, relaxed: relaxed.simd, simd128: simd128.simd, threaded: threaded.simd },
-      threads: threaded.threads,
+      simd: { default: dflt.simd, relaxed: relaxed.simd, simd128: simd128.simd, threaded: threaded.simd, copies: copies.simd },
+      threads: [threaded.threads, threaded.mode, copies.threads, copies.mode],
       ms: { default: dflt.ms, relaxed: relaxed.ms, simd128: simd128.ms },
       diff: {
         relaxed_vs_simd128: firstDiff(relaxed.vectors, simd128.vectors),
         default_vs_simd128: firstDiff(dflt.vectors, simd128.vectors),
         threaded_vs_simd128: firstDiff(threaded.vectors, simd128.vectors.slice(0, 64)),
+        copies_vs_simd128: firstDiff(copies.vectors, simd128.vectors.slice(0, 64)),
       },
     });
   }

@@ -72,10 +72,11 @@ test('relaxed SIMD: Chromium picks dist/wembed-relaxed.wasm, which embeds bit-id
       assert.equal(got.relaxedSimdWorks, true, 'this Chromium does not run relaxed SIMD right (Chromium >= 114 should)');
       const fetched = (p) => server.requests.some((r) => r.path === p && r.status === 200);
       assert.ok(fetched('/dist/wembed-relaxed.wasm'), 'the relaxed module was never fetched');
+      assert.ok(fetched('/dist/wembed-relaxed-mt.wasm'), 'the shared-memory relaxed module was never fetched');
       for (const [i, c] of got.cases.entries()) {
         const kind = cases[i].kind;
-        assert.deepEqual(c.simd, { default: 'relaxed', relaxed: 'relaxed', simd128: 'simd128', threaded: 'relaxed' }, `${kind}: modules (model.info.simd)`);
-        assert.equal(c.threads, 2);
+        assert.deepEqual(c.simd, { default: 'relaxed', relaxed: 'relaxed', simd128: 'simd128', threaded: 'relaxed', copies: 'relaxed' }, `${kind}: modules (model.info.simd)`);
+        assert.deepEqual(c.threads, [2, 'shared', 2, 'copies'], `${kind}: threads and thread_mode`);
         for (const [what, d] of Object.entries(c.diff)) {
           assert.equal(d, null, `${kind}: ${what}: vectors differ, first at text ${d?.text} ${d?.reason ?? JSON.stringify(cases[i].texts[d?.text]?.slice(0, 60))}`);
         }

@@ -236,31 +236,39 @@ test('query / passage prefixes: from config_sentence_transformers.json or conver
   }
 });
 
-test('threads: a pool of workers gives the same vectors, progress, cancellation, errors and disposal', { skip }, async () => {
-  const one = await load(path);
-  const many = Array.from({ length: 300 }, (_, i) => `${TEXTS[i % TEXTS.length]} ${i}`);
-  const want = await one.embed(many);
-  const model = await load(path, { threads: 3 });
-  assert.equal(model.info.threads, 3);
-  assert.equal(one.info.threads, 1);
-  const progress = [];
-  const got = await model.embed(many, { onProgress: (p) => progress.push(p.done) });
-  assert.deepEqual(got, want, 'bit-identical to one thread, in input order');
-  assert.equal(progress.at(-1), 300);
-  assert.ok(progress.every((d, i) => i === 0 || d > progress[i - 1]), 'progress increases');
-  assert.deepEqual(await model.embed(TEXTS[1]), await one.embed(TEXTS[1]), 'one text: on the calling thread');
-  // options reach the workers
-  assert.deepEqual(await model.embed(many.slice(0, 40), { pooling: 'cls', normalize: false }), await one.embed(many.slice(0, 40), { pooling: 'cls', normalize: false }));
-  // concurrent calls queue as with one thread
-  const both = await Promise.all([model.embed(many.slice(0, 50)), model.score(many[0], many.slice(1, 30))]);
-  assert.deepEqual(both[0], want.slice(0, 50));
-  assert.deepEqual(both[1], await one.score(many[0], many.slice(1, 30)));
-  const ac = new AbortController();
-  await assert.rejects(model.embed(many, { signal: ac.signal, onProgress: () => ac.abort() }), { name: 'AbortError' });
-  assert.deepEqual(await model.embed(many.slice(0, 20)), want.slice(0, 20), 'usable after an abort');
-  await assert.rejects(model.embed(many, { maxTokens: 1 }), /max_tokens|maxTokens|token/i, 'a C error from a worker is an Error');
-  model.dispose();
-  await assert.rejects(model.embed(TEXTS), /disposed/);
-  for (const bad of [0, 1.5, '2', 65]) await assert.rejects(load(path, { threads: bad }), { name: 'TypeError' });
-  one.dispose();
-});
+// Both ways of running on threads (js/pool.js): 'shared' (Node's default: one model on a shared memory, every op
+// split) and 'copies' (a non-shared module given explicitly: a copy of the model per worker, batches split).
+for (const [mode, wasm] of [['shared', undefined], ['copies', new URL('../../dist/wembed.wasm', import.meta.url)]]) {
+  test(`threads (${mode}): the same vectors, progress, cancellation, errors and disposal`, { skip }, async () => {
+    const one = await load(path);
+    const many = Array.from({ length: 300 }, (_, i) => `${TEXTS[i % TEXTS.length]} ${i}`);
+    const want = await one.embed(many);
+    const model = await load(path, { threads: 3, wasm });
+    assert.equal(model.info.threads, 3);
+    assert.equal(model.info.thread_mode, mode);
+    assert.equal(one.info.threads, 1);
+    assert.equal(one.info.thread_mode, 'single');
+    const progress = [];
+    const got = await model.embed(many, { onProgress: (p) => progress.push(p.done) });
+    assert.deepEqual(got, want, 'bit-identical to one thread, in input order');
+    assert.equal(progress.at(-1), 300);
+    assert.ok(progress.every((d, i) => i === 0 || d > progress[i - 1]), 'progress increases');
+    assert.deepEqual(await model.embed(TEXTS[1]), await one.embed(TEXTS[1]), 'one text');
+    const long = many.join(' ');  // one text at the model's token limit: every op split (shared)
+    assert.deepEqual(await model.embed(long), await one.embed(long), 'one long text');
+    // options reach the workers
+    assert.deepEqual(await model.embed(many.slice(0, 40), { pooling: 'cls', normalize: false }), await one.embed(many.slice(0, 40), { pooling: 'cls', normalize: false }));
+    // concurrent calls queue as with one thread
+    const both = await Promise.all([model.embed(many.slice(0, 50)), model.score(many[0], many.slice(1, 30))]);
+    assert.deepEqual(both[0], want.slice(0, 50));
+    assert.deepEqual(both[1], await one.score(many[0], many.slice(1, 30)));
+    const ac = new AbortController();
+    await assert.rejects(model.embed(many, { signal: ac.signal, onProgress: () => ac.abort() }), { name: 'AbortError' });
+    assert.deepEqual(await model.embed(many.slice(0, 20)), want.slice(0, 20), 'usable after an abort');
+    await assert.rejects(model.embed(many, { maxTokens: 1 }), /max_tokens|maxTokens|token/i, 'a C error (on a worker too) is an Error');
+    model.dispose();
+    await assert.rejects(model.embed(TEXTS), /disposed/);
+    for (const bad of [0, 1.5, '2', 65]) await assert.rejects(load(path, { threads: bad }), { name: 'TypeError' });
+    one.dispose();
+  });
+}

@@ -16,9 +16,9 @@ async function main(): Promise<void> {
   const fromBytes = await load(new Uint8Array(0));
   const fromResponse = await load(await fetch('https://example.com/model.wemb'));
   const threaded = await load('model.wemb', { threads: 2 });
-  const threads: number = threaded.info.threads, group: number = info.quant_group;
+  const threads: number = threaded.info.threads, mode: 'shared' | 'copies' | 'single' = threaded.info.thread_mode, group: number = info.quant_group;
   const simd: 'relaxed' | 'simd128' = info.simd;
-  console.log(rows.length, one.length, scores, ids, out.scores, model.dim, fromBytes.dim, fromResponse.dim, threads, group, simd);
+  console.log(rows.length, one.length, scores, ids, out.scores, model.dim, fromBytes.dim, fromResponse.dim, threads, mode, group, simd);
   const kept: number = info.vocab_kept, corpus: string | null = info.vocab_corpus;
   const { texts, prunedTexts }: ModelStats = model.stats;
   if (corpus !== null && prunedTexts !== null) console.log(`${prunedTexts} of ${texts} texts met pieces outside the ${kept} kept of ${info.vocab}`);
