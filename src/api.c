@@ -168,6 +168,7 @@ int wm_embed(wm_model *m, const char *texts, const uint32_t *offsets, int32_t n,
     if (limit < 0) return -1;
     if (n < 0) return arg_error(m, "negative text count %d", n);
     const int H = (int)c->hidden, R = m->bert.max_rows;
+    wm_team_wake(m->bert.team);
     int first = 0, rows = 0;  // texts first .. i-1 are staged: their ids in ids[0 .. rows), rows <= R
     for (int i = 0; i < n; i++) {
         if (offsets[i + 1] < offsets[i]) return arg_error(m, "text %d: offsets go backwards", i);

@@ -32,6 +32,9 @@ int wm_team_size(const wm_team *t);  // threads in the team (1 for NULL)
 // A helper's life: takes parts of jobs until wm_team_stop (spins a little between jobs, then sleeps).
 void wm_team_helper(wm_team *t, int thread);
 
+// Wakes sleeping helpers ahead of the jobs to come, so that their wake-up overlaps the caller's own work (tokenizing).
+void wm_team_wake(wm_team *t);
+
 // Makes every helper return from wm_team_helper.
 void wm_team_stop(wm_team *t);
 
