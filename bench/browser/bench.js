@@ -32,6 +32,8 @@ const P = {
   compare: q.get('compare') ?? (num('threads', 1) > 1 ? '/dist/wembed-mt.wasm' : '/dist/wembed.wasm'),
 };
 const CHUNK = 32;   // ORT padded batch size (= wembed's CHUNK_TEXTS, as in compare.mjs)
+// a pause before each timed run, as in compare.mjs: idle threads of the runtime that ran last spin for a while
+const settle = () => new Promise((r) => setTimeout(r, num('settle', 20)));
 
 const logEl = document.getElementById('log');
 const log = (s) => { console.log(`[bench] ${s}`); logEl.textContent += `${s}\n`; };
@@ -125,9 +127,9 @@ async function run() {
     const text = textOf(n), ids = tok(text);
     const w = [], o = [], c = [], tk = [];
     let wv, ov, cv;
-    const runW = async () => { const t = now(); wv = (await model.embed([text]))[0]; w.push(now() - t); };
-    const runO = async () => { if (!ort) return; const t = now(); [ov] = await ortEmbed([ids]); o.push(now() - t); };
-    const runC = async () => { if (!other) return; const t = now(); cv = (await other.embed([text]))[0]; c.push(now() - t); };
+    const runW = async () => { await settle(); const t = now(); wv = (await model.embed([text]))[0]; w.push(now() - t); };
+    const runO = async () => { if (!ort) return; await settle(); const t = now(); [ov] = await ortEmbed([ids]); o.push(now() - t); };
+    const runC = async () => { if (!other) return; await settle(); const t = now(); cv = (await other.embed([text]))[0]; c.push(now() - t); };
     for (let i = 0; i < P.warmup; i++) { await runW(); await runO(); await runC(); }
     w.length = o.length = c.length = 0;
     for (let i = 0; i < P.runs; i++) {
