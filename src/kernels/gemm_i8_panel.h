@@ -1,5 +1,6 @@
-// The edges of a 4-channel output panel, shared by the int8 GEMM micro-kernels (gemm_i8_simd128.c,
-// gemm_i8_relaxed.c): N need not be a multiple of 4, so the last panel reads and writes only its valid channels.
+// What the int8 GEMM drivers (gemm_i8_simd128.c, gemm_i8_relaxed.c) share: the edges of a 4-channel output panel
+// (N need not be a multiple of 4, so the last panel reads and writes only its valid channels) and the cut of the
+// rows into micro-kernel blocks.
 #ifndef WM_GEMM_I8_PANEL_H
 #define WM_GEMM_I8_PANEL_H
 
@@ -24,5 +25,20 @@ static inline __attribute__((always_inline)) void panel_store(float *yr, v128_t 
     for (int c = 0; c < nvalid; c++) yr[c] = t[c];
   }
 }
+
+// Rows 0 .. M-1 in blocks for ROWS(mr): MR rows at a time, then the leftover M % MR as blocks of 3, 2, 1, so that
+// mr is a compile-time constant at every expansion (the micro-kernels are always_inline and keep their
+// accumulators in registers); m is the block's first row. The branches for blocks above MR fold away.
+#define WM_PANEL_ROW_BLOCKS(M, MR, m, ROWS)                                          \
+  do {                                                                              \
+    for (m = 0; m + (MR) <= (M); m += (MR)) ROWS(MR);                               \
+    while (m < (M)) {                                                               \
+      int mr_ = (M) - m >= 3 && (MR) > 3 ? 3 : (M) - m >= 2 && (MR) > 2 ? 2 : 1;    \
+      if (mr_ == 3) ROWS(3);                                                        \
+      else if (mr_ == 2) ROWS(2);                                                   \
+      else ROWS(1);                                                                 \
+      m += mr_;                                                                     \
+    }                                                                               \
+  } while (0)
 
 #endif

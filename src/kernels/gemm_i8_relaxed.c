@@ -118,18 +118,11 @@ void wm_gemm_u6x2i8_relaxed(int M, int N, int Kp, int G, const uint8_t *xd, cons
     for (int g0 = 0; g0 < ng; g0 += WSUM_GROUPS) {
       const int g1 = ng - g0 < WSUM_GROUPS ? ng : g0 + WSUM_GROUPS, first = g0 == 0, last = g1 == ng;
       for (int g = g0; g < g1; g++) corr[g - g0] = wsum2048(panel, g * G, Kp - g * G < G ? Kp : g * G + G);
-      int m = 0;
+      int m;
 #define WM_ROWS(MR)                                                                                               \
   panel_rows(MR, Kp, G, ng, g0, g1, corr, xd + (size_t)m * Kp * 2, panel, row_scale + (size_t)m * ng, ws, bv,     \
              bias != 0, first, last, y + (size_t)m * ldy + n0, ldy, nvalid)
-      for (; m + WM_GEMM_U6X2_MR <= M; m += WM_GEMM_U6X2_MR) WM_ROWS(WM_GEMM_U6X2_MR);
-      while (m < M) {  // leftover rows (M % MR): blocks of 3, 2, 1 (the branches above MR fold away)
-        int mr = M - m >= 3 && WM_GEMM_U6X2_MR > 3 ? 3 : M - m >= 2 && WM_GEMM_U6X2_MR > 2 ? 2 : 1;
-        if (mr == 3) WM_ROWS(3);
-        else if (mr == 2) WM_ROWS(2);
-        else WM_ROWS(1);
-        m += mr;
-      }
+      WM_PANEL_ROW_BLOCKS(M, WM_GEMM_U6X2_MR, m, WM_ROWS);
 #undef WM_ROWS
     }
   }

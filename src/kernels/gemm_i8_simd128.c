@@ -93,17 +93,10 @@ WM_INLINE void gemm(int x16, int M, int N, int Kp, int G, const void *xq, const 
     const float *ws = w_scale + (size_t)n0 * ng;  // the panel's [ng][4] scales
     int nvalid = N - n0 < 4 ? N - n0 : 4;
     const v128_t bv = panel_bias(bias, n0, nvalid);
-    int m = 0;
+    int m;
 #define WM_ROWS(MR) \
   panel_rows(MR, x16, Kp, G, ng, (const char *)xq + (size_t)m * Kp * esz, panel, row_scale + (size_t)m * ng, ws, bv, bias != 0, y + (size_t)m * ldy + n0, ldy, nvalid)
-    for (; m + WM_GEMM_I8_MR <= M; m += WM_GEMM_I8_MR) WM_ROWS(WM_GEMM_I8_MR);
-    while (m < M) {  // leftover rows (M % MR): blocks of 3, 2, 1 (the branches above MR fold away)
-      int mr = M - m >= 3 && WM_GEMM_I8_MR > 3 ? 3 : M - m >= 2 && WM_GEMM_I8_MR > 2 ? 2 : 1;
-      if (mr == 3) WM_ROWS(3);
-      else if (mr == 2) WM_ROWS(2);
-      else WM_ROWS(1);
-      m += mr;
-    }
+    WM_PANEL_ROW_BLOCKS(M, WM_GEMM_I8_MR, m, WM_ROWS);
 #undef WM_ROWS
   }
 }
