@@ -83,7 +83,7 @@ comma := ,
 RELAXED_EXPORTS := $(patsubst _%,--export=%,$(subst $(comma), ,$(WASM_EXPORTS)))
 
 # objects of $(1) (sources) in $(2) (directory), compiled with $(3) (flags); and the list of allowed imports
-define relaxed_objs
+define clang_objs
 	@mkdir -p $(2) && rm -f $(2)/*.o
 	@echo '$(RELAXED_CC) $(3) -c <each of: $(1)>'
 	@for f in $(1); do o=$(2)/$$(echo $$f | tr '/' '_' | sed 's/\.c$$/.o/'); \
@@ -91,23 +91,23 @@ define relaxed_objs
 	@printf 'emscripten_notify_memory_growth\n' > $(2)/imports.txt
 endef
 
-# the module $(1) from the objects in $(2), with extra link flags $(3)
+# the module $(1) from $(SRCS) compiled into $(2) with flags $(3), linked with extra flags $(4)
 define clang_module
+	$(call clang_objs,$(SRCS),$(2),$(3) $(INC))
 	@mkdir -p dist
 	$(RELAXED_LD) -o $(1) $(2)/*.o $(EM_SYSROOT)/lib/wasm32-emscripten/crt1_reactor.o $(RELAXED_LDFLAGS) \
 	  --allow-undefined-file=$(2)/imports.txt --entry=_initialize --initial-memory=4194304 $(RELAXED_EXPORTS) \
-	  --export=_initialize $(3)
+	  --export=_initialize $(4)
 	@printf 'wasm ($(notdir $(1))): %s bytes (%s gzip)\n' $$(stat -c %s $(1)) $$(gzip -9c $(1) | wc -c)
 	@test $$(stat -c %s $(1)) -le $(WASM_BUDGET) || { echo '$(1) exceeds the size budget of $(WASM_BUDGET) bytes'; exit 1; }
 endef
 
 $(WASM_RELAXED): $(SRCS) $(HDRS) | $(DEPS_STAMP)
-	$(call relaxed_objs,$(SRCS),$(RELAXED),$(RELAXED_CFLAGS) $(INC))
-	$(call clang_module,$@,$(RELAXED))
+	$(call clang_module,$@,$(RELAXED),$(RELAXED_CFLAGS))
 
 # --- the shared-memory modules (dist/wembed-mt.wasm, dist/wembed-relaxed-mt.wasm) -------------------------------------
 # For load(src, { threads }) where SharedArrayBuffer exists (Node; cross-origin isolated pages): one memory holds
-# the model, and every thread runs its own instance of one of these on it (src/encoder/team.h, js/team.js).
+# the model, and every thread runs its own instance of one of these on it (src/encoder/team.h; Team in js/pool.js).
 # emcc 3.1.6 refuses -pthread with STANDALONE_WASM, so clang-19 builds them as the relaxed module above, with
 # atomics (-pthread) for our sources, the memory imported and shared, and helpers' stacks set through the
 # sysroot's stackRestore. --no-check-features: the prebuilt single-threaded libc has no atomics; only the calling
@@ -115,11 +115,9 @@ $(WASM_RELAXED): $(SRCS) $(HDRS) | $(DEPS_STAMP)
 MT_CFLAGS := $(filter-out -mrelaxed-simd,$(RELAXED_CFLAGS)) -pthread
 MT_LDFLAGS := --shared-memory --import-memory --no-check-features --export=stackRestore
 dist/wembed-mt.wasm: $(SRCS) $(HDRS) | $(DEPS_STAMP)
-	$(call relaxed_objs,$(SRCS),$(BUILD)/mt,$(MT_CFLAGS) $(INC))
-	$(call clang_module,$@,$(BUILD)/mt,$(MT_LDFLAGS))
+	$(call clang_module,$@,$(BUILD)/mt,$(MT_CFLAGS),$(MT_LDFLAGS))
 dist/wembed-relaxed-mt.wasm: $(SRCS) $(HDRS) | $(DEPS_STAMP)
-	$(call relaxed_objs,$(SRCS),$(BUILD)/relaxed-mt,$(MT_CFLAGS) -mrelaxed-simd $(INC))
-	$(call clang_module,$@,$(BUILD)/relaxed-mt,$(MT_LDFLAGS))
+	$(call clang_module,$@,$(BUILD)/relaxed-mt,$(MT_CFLAGS) -mrelaxed-simd,$(MT_LDFLAGS))
 
 all: native wasm
 

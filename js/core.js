@@ -71,7 +71,7 @@ async function compileFrom(source) {
 
 /**
  * Whether this context can share a wasm memory between threads: SharedArrayBuffer exists and, in a browser, the
- * page is cross-origin isolated (COOP + COEP headers; docs/threads.md).
+ * page is cross-origin isolated (COOP + COEP headers: README, "Threads" in docs/architecture.md).
  */
 export function sharedMemoryWorks() {
   if (typeof SharedArrayBuffer !== 'function') return false;
@@ -100,11 +100,10 @@ export function compileWasm(source, { shared = false } = {}) {
   return defaultModules[shared];
 }
 
-/** Whether a compiled module is a shared-memory build (it imports its memory instead of defining it). */
-export const isSharedModule = (module) => WebAssembly.Module.imports(module).some((i) => i.kind === 'memory');
-
-// The shared-memory builds' import: 4 MiB to start (wasm-ld --initial-memory), up to 4 GiB, as the others
-export const sharedMemory = () => new WebAssembly.Memory({ initial: 64, maximum: 65536, shared: true });
+// A new shared memory for a shared-memory build (one that imports its memory instead of defining it: 4 MiB to start,
+// as wasm-ld's --initial-memory, up to 4 GiB like the others); null for the other builds.
+const memoryFor = (module) => (WebAssembly.Module.imports(module).some((i) => i.kind === 'memory')
+  ? new WebAssembly.Memory({ initial: 64, maximum: 65536, shared: true }) : null);
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
@@ -124,14 +123,14 @@ export function splitRows(flat, n, dim) {
 export class Core {
   /** From a compiled module (compileWasm); a shared-memory build gets a new shared memory (core.shared). */
   static async create(module) {
-    const memory = isSharedModule(module) ? sharedMemory() : null;
+    const memory = memoryFor(module);
     const instance = await WebAssembly.instantiate(module, imports(memory));
     return new Core(instance.exports, memory);
   }
 
   /** Synchronously, from an already compiled module (a pool's worker, js/worker.js). */
   static fromModule(module) {
-    const memory = isSharedModule(module) ? sharedMemory() : null;
+    const memory = memoryFor(module);
     return new Core(new WebAssembly.Instance(module, imports(memory)).exports, memory);
   }
 

@@ -34,7 +34,7 @@ $(KT_WASM): $(KERNEL_SRCS) $(KERNEL_HDRS) $(KERNEL_TEST) | $(DEPS_STAMP)
 KT_RELAXED       := $(BUILD)/test_kernels-relaxed.wasm
 KT_RELAXED_BENCH := $(BUILD)/bench_kernels-relaxed.wasm
 define kt_relaxed_link
-	$(call relaxed_objs,$(KERNEL_SRCS) $(KERNEL_TEST),$(1),$(RELAXED_CFLAGS) -Isrc $(2))
+	$(call clang_objs,$(KERNEL_SRCS) $(KERNEL_TEST),$(1),$(RELAXED_CFLAGS) -Isrc $(2))
 	$(RELAXED_LD) -o $@ $(1)/*.o $(EM_SYSROOT)/lib/wasm32-emscripten/crt1.o $(RELAXED_LDFLAGS) \
 	  --allow-undefined-file=$(1)/imports.txt --initial-memory=16777216
 endef

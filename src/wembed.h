@@ -51,7 +51,7 @@ uint32_t wm_pruned_texts(const wm_model *m);
 
 // --- threads: the shared-memory wasm builds only (dist/wembed-mt.wasm, dist/wembed-relaxed-mt.wasm) ------------
 // One model's forward pass on `threads` threads of one shared memory: the caller of wm_embed and threads - 1
-// helpers, each a worker with its own instance of the module on the same memory (js/team.js). wm_threads
+// helpers, each a worker with its own instance of the module on the same memory (Team in js/pool.js). wm_threads
 // prepares them on a ready model and returns the top of each helper's stack ([threads - 1] addresses), NULL on
 // error (wm_last_error; every other build: no threads). A helper sets its instance's stack pointer to its top
 // (the module exports stackRestore), then calls wm_helper(m, i) (i = 1 .. threads - 1), which returns only when

@@ -1,5 +1,5 @@
 // A team of threads on one shared wasm memory: the calling thread (thread 0) and helpers 1..n-1, each a worker
-// (js/team.js) running its own instance of the shared-memory module and parked in wm_team_helper. A job is a
+// (Team in js/pool.js) running its own instance of the shared-memory module and parked in wm_team_helper. A job is a
 // function run over parts 0..parts-1; threads claim parts first come first served, so a late or descheduled
 // helper only means the others take more parts. Every job in the encoder computes each part the same way whoever
 // runs it, so vectors do not depend on the number of threads.
