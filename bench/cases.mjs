@@ -8,6 +8,11 @@ export const stats = (xs) => {
   return { median: n % 2 ? s[n >> 1] : (s[n / 2 - 1] + s[n / 2]) / 2, min: s[0], max: s[n - 1], n };
 };
 export const cos = (a, b) => { let d = 0, na = 0, nb = 0; for (let i = 0; i < a.length; i++) { d += a[i] * b[i]; na += a[i] * a[i]; nb += b[i] * b[i]; } return d / Math.sqrt(na * nb); };
+// A pause before each timed run (default 20 ms): both runtimes' idle threads spin for a while after a parallel
+// section before they sleep (ORT's thread pool, wembed's helpers); without it each run would share the cores with the
+// other's spinning threads.
+export const SETTLE_MS = 20;
+export const settle = (ms = SETTLE_MS) => new Promise((r) => setTimeout(r, ms));
 export const summary = (xs) => ({ mean: xs.reduce((a, b) => a + b, 0) / xs.length, min: Math.min(...xs) });
 
 /**

@@ -22,7 +22,7 @@ import * as fsSync from 'node:fs';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
-import { cos, ortEmbedder, stats, summary, textMaker } from './cases.mjs';
+import { SETTLE_MS, cos, ortEmbedder, settle, stats, summary, textMaker } from './cases.mjs';
 import { machine } from './machine.mjs';
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
@@ -47,11 +47,7 @@ const N_BATCH = Number(opt('batch', 256));
 const CHUNK = 32;   // ORT padded batch size (= wembed's CHUNK_TEXTS: the same granularity)
 
 const now = () => performance.now();
-// A pause before each timed run: both runtimes' idle threads spin for a while after a parallel section before
-// they sleep (ORT's thread pool, wembed's helpers); without it each run would share the cores with the other's
-// spinning threads.
-const SETTLE_MS = Number(opt('settle', 20));
-const settle = () => new Promise((r) => setTimeout(r, SETTLE_MS));
+const SETTLE = Number(opt('settle', SETTLE_MS));  // ms before each timed run (cases.mjs)
 
 // ---------------------------------------------------------------------------------------------------------------
 async function worker(threads) {
@@ -98,8 +94,8 @@ async function worker(threads) {
     let wv, ov;
     for (let i = 0; i < WARMUP; i++) { wv = (await model.embed([text]))[0]; [ov] = await ortEmbed([ids]); }
     for (let i = 0; i < RUNS; i++) {
-      const runW = async () => { await settle(); const t = now(); wv = (await model.embed([text]))[0]; w.push(now() - t); };
-      const runO = async () => { await settle(); const t = now(); [ov] = await ortEmbed([ids]); o.push(now() - t); };
+      const runW = async () => { await settle(SETTLE); const t = now(); wv = (await model.embed([text]))[0]; w.push(now() - t); };
+      const runO = async () => { await settle(SETTLE); const t = now(); [ov] = await ortEmbed([ids]); o.push(now() - t); };
       if (i % 2) { await runO(); await runW(); } else { await runW(); await runO(); }
       const t = now(); tok(text); tk.push(now() - t);
     }

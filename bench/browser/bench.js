@@ -9,12 +9,13 @@
 // ORT fed the ids wembed produced (not timed) and mean-pooled + L2-normalized in JS (the work wembed does in
 // wasm, timed), wembed and ORT runs interleaved with alternating order, median/min/max.
 import { load } from '/js/index.js';
-import { cos, ortEmbedder, stats, summary, textMaker } from '/bench/cases.mjs';
+import { SETTLE_MS, cos, ortEmbedder, settle, stats, summary, textMaker } from '/bench/cases.mjs';
 
 const q = new URLSearchParams(location.search);
 const num = (k, d) => Number(q.get(k) ?? d);
 const P = {
   threads: num('threads', 1),
+  settle: num('settle', SETTLE_MS),  // ms before each timed run (cases.mjs)
   runs: num('runs', 20),
   warmup: num('warmup', 3),
   batchRuns: num('batchRuns', 5),
@@ -32,8 +33,6 @@ const P = {
   compare: q.get('compare') ?? (num('threads', 1) > 1 ? '/dist/wembed-mt.wasm' : '/dist/wembed.wasm'),
 };
 const CHUNK = 32;   // ORT padded batch size (= wembed's CHUNK_TEXTS, as in compare.mjs)
-// a pause before each timed run, as in compare.mjs: idle threads of the runtime that ran last spin for a while
-const settle = () => new Promise((r) => setTimeout(r, num('settle', 20)));
 
 const logEl = document.getElementById('log');
 const log = (s) => { console.log(`[bench] ${s}`); logEl.textContent += `${s}\n`; };
@@ -127,9 +126,9 @@ async function run() {
     const text = textOf(n), ids = tok(text);
     const w = [], o = [], c = [], tk = [];
     let wv, ov, cv;
-    const runW = async () => { await settle(); const t = now(); wv = (await model.embed([text]))[0]; w.push(now() - t); };
-    const runO = async () => { if (!ort) return; await settle(); const t = now(); [ov] = await ortEmbed([ids]); o.push(now() - t); };
-    const runC = async () => { if (!other) return; await settle(); const t = now(); cv = (await other.embed([text]))[0]; c.push(now() - t); };
+    const runW = async () => { await settle(P.settle); const t = now(); wv = (await model.embed([text]))[0]; w.push(now() - t); };
+    const runO = async () => { if (!ort) return; await settle(P.settle); const t = now(); [ov] = await ortEmbed([ids]); o.push(now() - t); };
+    const runC = async () => { if (!other) return; await settle(P.settle); const t = now(); cv = (await other.embed([text]))[0]; c.push(now() - t); };
     for (let i = 0; i < P.warmup; i++) { await runW(); await runO(); await runC(); }
     w.length = o.length = c.length = 0;
     for (let i = 0; i < P.runs; i++) {
