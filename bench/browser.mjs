@@ -3,10 +3,12 @@
 //
 //   node bench/browser.mjs [--runs 20] [--warmup 3] [--batch-runs 5] [--loads 5] [--threads 1,2]
 //                          [--lengths 16,32,128,512] [--batch 256] [--model build/models/gte-small-synth.int8.wemb]
-//                          [--out bench/results.json] [--timeout 600] [--no-ort] [--compare /dist/wembed.wasm]
+//                          [--out bench/results.json] [--timeout 600] [--no-ort] [--compare URL]
 //
 // Chromium runs relaxed SIMD, so wembed's default there is dist/wembed-relaxed.wasm; the same model on the SIMD128
-// module (--compare, '' for none) runs interleaved with it, and a second table gives relaxed vs SIMD128.
+// module runs interleaved with it, and a second table gives relaxed vs SIMD128. That module is the page's choice
+// for each thread count (dist/wembed.wasm on 1 thread, dist/wembed-mt.wasm on more, so that both run in the same
+// thread mode) unless --compare names one ('' for none).
 // --no-ort: wembed alone (that table only; bench/results.json is then left alone).
 //
 // Debian's Chromium (/usr/bin/chromium, or $WEMBED_CHROMIUM), driven by playwright-core as the browser proof does,
@@ -35,7 +37,7 @@ const MODEL = resolve(opt('model', `${ROOT}build/models/gte-small-synth.int8.wem
 const OUT = resolve(opt('out', `${ROOT}bench/results.json`));
 const TIMEOUT_MS = Number(opt('timeout', 600)) * 1000;   // per page; a normal page takes 1-2 minutes
 const NO_ORT = args.includes('--no-ort');
-const COMPARE = opt('compare', '/dist/wembed.wasm');
+const COMPARE = opt('compare', null);   // null: the page picks the SIMD128 module for its thread count
 const ONNX_REL = 'models/gte-small-synth/onnx/model_quantized.onnx';
 const TEXTS_REL = 'reference/models/gte-small-synth/texts.jsonl';
 
@@ -70,7 +72,8 @@ function relaxedTable(pages, before, after, browserVersion) {
   if (!rows.length) return { rows, text: `(no relaxed vs SIMD128 comparison: wembed's default module in ${browserVersion} is ${pages[0].wembed_simd})` };
   const cell = (v) => (typeof v === 'number' ? f(v, 1) : `${f(v.median)} (${f(v.min)}–${f(v.max)})`);
   const text = [
-    `wembed in ${browserVersion}: dist/wembed-relaxed.wasm (its default there) vs ${pages[0].compare.wasm} (${pages[0].compare.simd}), ` +
+    `wembed in ${browserVersion}: dist/wembed-relaxed.wasm (its default there) vs ` +
+      `${pages.filter((p) => p.compare).map((p) => `${p.compare.wasm} (${p.compare.simd}, ${p.compare.thread_mode}) on ${p.threads} thread${p.threads > 1 ? 's' : ''}`).join(', ')}, ` +
       `the same model, interleaved in the same page; load average before ${before.loadavg.join(' ')}, after ${after.loadavg.join(' ')}`,
     '',
     '| threads | case | relaxed SIMD | SIMD128 | ratio SIMD128/relaxed (> 1: relaxed faster) | ratio of mins | same vectors |',
@@ -115,7 +118,7 @@ async function main() {
       page.on('pageerror', (e) => pageErrors.push(`[${threads}t] ${e?.stack ?? e}`));
       page.on('request', (r) => { if (!r.url().startsWith(`${server.url}/`) && !/^(data|blob|about):/.test(r.url())) foreign.push(r.url()); });
       const q = new URLSearchParams({ threads, runs: RUNS, warmup: WARMUP, batchRuns: BATCH_RUNS, loads: LOADS, lengths: LENGTHS,
-        batch: N_BATCH, model: modelUrl, onnx: `/shared/${ONNX_REL}`, texts: `/shared/${TEXTS_REL}`, ort: NO_ORT ? '0' : '1', compare: COMPARE });
+        batch: N_BATCH, model: modelUrl, onnx: `/shared/${ONNX_REL}`, texts: `/shared/${TEXTS_REL}`, ort: NO_ORT ? '0' : '1', ...(COMPARE !== null && { compare: COMPARE }) });
       await page.goto(`${server.url}/bench/browser/bench.html?${q}`, { waitUntil: 'load', timeout: 30_000 });
       const r = await deadline(page.evaluate(() => window.bench ?? Promise.reject(new Error('bench.js did not run'))), TIMEOUT_MS, `the ${threads}-thread page`);
       pages.push(r);

@@ -110,7 +110,7 @@ async function run() {
   // The same model on the other module (dist/wembed.wasm where the default is the relaxed one): relaxed vs SIMD128,
   // interleaved in the same page
   const other = model.info.simd === 'relaxed' && P.compare ? await load(P.model, { wasm: P.compare, threads: P.threads }) : null;
-  if (other) out.compare = { wasm: P.compare, simd: other.info.simd };
+  if (other) out.compare = { wasm: P.compare, simd: other.info.simd, thread_mode: other.info.thread_mode };
   const sameBits = (a, b) => a.length === b.length && new Uint32Array(a.buffer, a.byteOffset, a.length).every((x, i) => x === new Uint32Array(b.buffer, b.byteOffset, b.length)[i]);
 
   const tok = (t) => model.tokenize(t);
