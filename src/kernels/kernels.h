@@ -79,7 +79,7 @@ float wm_f16_to_f32(uint16_t h);
 // x[m] = LayerNorm(x[m] + (res ? res[m] : 0)) * gamma + beta, over H columns; rows of stride ld.
 void wm_layernorm(int M, int H, float *x, int ld, const float *res, int ldr, const float *gamma,
                   const float *beta, float eps);
-// x = x * 0.5 * (1 + erf(x / sqrt(2))) in place, n values; max abs error vs double erf documented in the .c.
+// x = x * 0.5 * (1 + erf(x / sqrt(2))) in place, n values; max error vs double documented in ops_scalar.c.
 void wm_gelu(size_t n, float *x);
 // In-place softmax of each of M rows of length n (stride ld).
 void wm_softmax(int M, int n, float *x, int ld);

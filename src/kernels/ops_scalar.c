@@ -1,5 +1,5 @@
 // Elementwise and row kernels, portable C: the reference for ops_simd128.c.
-// erf and exp are computed with the same sequence of f32 operations as the SIMD128 copy (no fma, no libm), so
+// GELU and exp are computed with the same sequence of f32 operations as the SIMD128 copy (no fma, no libm), so
 // both builds give bit-identical GELU and exp values; only the row sums (LayerNorm, softmax, dot) differ in order.
 #include <math.h>
 #include <string.h>
@@ -42,50 +42,39 @@ float wm_expf_scalar(float x) {
   return p * bits_f32((uint32_t)((int32_t)n + 127) << 23);  // 2^n, n in [-126, 127]
 }
 
-// --- erf --------------------------------------------------------------------------------------------------------
-// Two branches (N. Juffa's vectorizable erff, evaluated here without fma):
-//   |x| <= 0.927734375: erf(x) = x + x * P(x^2)                     (odd polynomial, accurate near 0)
-//   |x| >  0.927734375: erf(x) = sign(x) * (1 - exp(Q(|x|)))        (Q ~ -x^2 - log(sqrt(pi) x) + ..., |x| <= 4)
-// Max abs error 7.1e-8 over all x (every f32 in [0, 4.5] checked by test_kernels --exhaustive; erf is
-// odd and 1 - exp(Q(4)) is already 1.0f), i.e. ~1 ulp of values near 1.
-float wm_erff_scalar(float x) {
-  float t = fminf(fabsf(x), 4.0f);
-  float s = t * t;
-  // small branch
-  float p = -5.96761703e-4f;
-  p = p * s + 4.99119423e-3f;
-  p = p * s - 2.67681349e-2f;
-  p = p * s + 1.12819925e-1f;
-  p = p * s - 3.76125336e-1f;
-  p = p * s + 1.28379166e-1f;
-  p = p * t + t;
-  // large branch
-  float q = -1.72853470e-5f * t + 3.83197126e-4f;
-  float u = -3.88396438e-3f * t + 2.42546219e-2f;
-  q = q * s + u;
-  q = q * t - 1.06777877e-1f;
-  q = q * t - 6.34846687e-1f;
-  q = q * t - 1.28717512e-1f;
-  q = q * t - t;
-  float r = t > 0.927734375f ? 1.0f - wm_expf_scalar(q) : p;
-  return copysignf(r, x);
-}
-
-void wm_erf_scalar(size_t n, float *x) {
-  for (size_t i = 0; i < n; i++) x[i] = wm_erff_scalar(x[i]);
-}
-
 void wm_exp_scalar(size_t n, float *x) {
   for (size_t i = 0; i < n; i++) x[i] = wm_expf_scalar(x[i]);
 }
 
 // --- GELU -------------------------------------------------------------------------------------------------------
-// 0.5 x (1 + erf(x / sqrt 2)); abs error vs the double formula printed by test_kernels.
+// 0.5 x (1 + erf(x / sqrt 2)) with erf(x / sqrt 2) = c P(c^2) / Q(c^2), c = x clamped to [-5.5, 5.5]: a rational
+// minimax fit, degree 5 / 5 in c^2, abs error 1.4e-8 in exact arithmetic (tools/gelu_fit.py). Beyond 5.5, erf is
+// within 1.9e-8 of +-1, so GELU(x) is x or 0 to x * 1e-7. About 30 f32 operations and one division, a third of
+// the erf + exp it replaces (8% of a forward pass, now 3%). Max error vs double, every f32 with |x| < 8 (test_kernels
+// --exhaustive): 2.5e-7 (absolute for |x| <= 1, relative to |x| beyond), f32 rounding of p / q near x = 5.
+// Clamping as wasm's f32x4.pmin / pmax do (NaN propagates through x * 0.5 either way).
+float wm_geluf_scalar(float x) {
+  float c = x < 5.5f ? x : 5.5f;
+  c = -5.5f < c ? c : -5.5f;
+  float s = c * c;
+  float p = 4.549404817e-08f;
+  p = p * s + 1.270333085e-05f;
+  p = p * s + 3.376392926e-04f;
+  p = p * s + 9.354441877e-03f;
+  p = p * s + 6.770501221e-02f;
+  p = p * s + 7.978844696e-01f;
+  float q = 1.197401345e-06f;
+  q = q * s + 7.364336014e-05f;
+  q = q * s + 1.884413858e-03f;
+  q = q * s + 2.864571035e-02f;
+  q = q * s + 2.515215697e-01f;
+  q = q * s + 1.0f;
+  float h = 0.5f * x;
+  return h + h * (c * p / q);
+}
+
 void wm_gelu_scalar(size_t n, float *x) {
-  for (size_t i = 0; i < n; i++) {
-    float v = x[i];
-    x[i] = 0.5f * v * (1.0f + wm_erff_scalar(v * 0.707106781186547524f));
-  }
+  for (size_t i = 0; i < n; i++) x[i] = wm_geluf_scalar(x[i]);
 }
 
 // --- softmax ----------------------------------------------------------------------------------------------------

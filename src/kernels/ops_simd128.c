@@ -1,6 +1,6 @@
-// Elementwise and row kernels, wasm SIMD128. exp and erf are the operation-for-operation 4-lane copies of
-// wm_expf_scalar / wm_erff_scalar (ops_scalar.c: formulas and error figures), so exp, erf and GELU values are
-// bit-identical to the scalar ones; the row sums (LayerNorm, softmax, dot) run in 4 lanes and agree to rounding.
+// Elementwise and row kernels, wasm SIMD128. exp and GELU are the operation-for-operation 4-lane copies of
+// wm_expf_scalar / wm_geluf_scalar (ops_scalar.c: formulas and error figures), so their values are bit-identical
+// to the scalar ones; the row sums (LayerNorm, softmax, dot) run in 4 lanes and agree to rounding.
 // Tails (n % 4) use the scalar per-value functions, which give the same values.
 #ifdef __wasm_simd128__
 #include <math.h>
@@ -36,39 +36,6 @@ WM_INLINE v128_t exp4(v128_t x) {
   return wasm_v128_and(wasm_f32x4_mul(p, scale), keep);
 }
 
-// --- erf ----------------------------------------------------------------------------------------------------------
-// As wm_erff_scalar: both branches computed in every lane, then selected by |x| > 0.927734375.
-WM_INLINE v128_t erf4(v128_t x) {
-  v128_t t = wasm_f32x4_pmin(splat(4.0f), wasm_f32x4_abs(x));
-  v128_t s = wasm_f32x4_mul(t, t);
-  // small branch: t + t * P(t^2)
-  v128_t p = splat(-5.96761703e-4f);
-  p = wasm_f32x4_add(wasm_f32x4_mul(p, s), splat(4.99119423e-3f));
-  p = wasm_f32x4_sub(wasm_f32x4_mul(p, s), splat(2.67681349e-2f));
-  p = wasm_f32x4_add(wasm_f32x4_mul(p, s), splat(1.12819925e-1f));
-  p = wasm_f32x4_sub(wasm_f32x4_mul(p, s), splat(3.76125336e-1f));
-  p = wasm_f32x4_add(wasm_f32x4_mul(p, s), splat(1.28379166e-1f));
-  p = wasm_f32x4_add(wasm_f32x4_mul(p, t), t);
-  // large branch: 1 - exp(Q(t))
-  v128_t q = wasm_f32x4_add(wasm_f32x4_mul(splat(-1.72853470e-5f), t), splat(3.83197126e-4f));
-  v128_t u = wasm_f32x4_add(wasm_f32x4_mul(splat(-3.88396438e-3f), t), splat(2.42546219e-2f));
-  q = wasm_f32x4_add(wasm_f32x4_mul(q, s), u);
-  q = wasm_f32x4_sub(wasm_f32x4_mul(q, t), splat(1.06777877e-1f));
-  q = wasm_f32x4_sub(wasm_f32x4_mul(q, t), splat(6.34846687e-1f));
-  q = wasm_f32x4_sub(wasm_f32x4_mul(q, t), splat(1.28717512e-1f));
-  q = wasm_f32x4_sub(wasm_f32x4_mul(q, t), t);
-  v128_t big = wasm_f32x4_sub(splat(1.0f), exp4(q));
-  v128_t r = wasm_v128_bitselect(big, p, wasm_f32x4_gt(t, splat(0.927734375f)));
-  v128_t sign = wasm_i32x4_splat((int32_t)0x80000000u);
-  return wasm_v128_or(wasm_v128_andnot(r, sign), wasm_v128_and(x, sign));  // copysign(r, x)
-}
-
-void wm_erf_simd128(size_t n, float *x) {
-  size_t i = 0;
-  for (; i + 4 <= n; i += 4) wasm_v128_store(x + i, erf4(wasm_v128_load(x + i)));
-  for (; i < n; i++) x[i] = wm_erff_scalar(x[i]);
-}
-
 void wm_exp_simd128(size_t n, float *x) {
   size_t i = 0;
   for (; i + 4 <= n; i += 4) wasm_v128_store(x + i, exp4(wasm_v128_load(x + i)));
@@ -76,14 +43,30 @@ void wm_exp_simd128(size_t n, float *x) {
 }
 
 // --- GELU -----------------------------------------------------------------------------------------------------------
+// As wm_geluf_scalar.
 void wm_gelu_simd128(size_t n, float *x) {
   size_t i = 0;
   for (; i + 4 <= n; i += 4) {
     v128_t v = wasm_v128_load(x + i);
-    v128_t e = erf4(wasm_f32x4_mul(v, splat(0.707106781186547524f)));
-    wasm_v128_store(x + i, wasm_f32x4_mul(wasm_f32x4_mul(splat(0.5f), v), wasm_f32x4_add(splat(1.0f), e)));
+    v128_t c = wasm_f32x4_pmax(splat(-5.5f), wasm_f32x4_pmin(splat(5.5f), v));
+    v128_t s = wasm_f32x4_mul(c, c);
+    v128_t p = splat(4.549404817e-08f);
+    p = wasm_f32x4_add(wasm_f32x4_mul(p, s), splat(1.270333085e-05f));
+    p = wasm_f32x4_add(wasm_f32x4_mul(p, s), splat(3.376392926e-04f));
+    p = wasm_f32x4_add(wasm_f32x4_mul(p, s), splat(9.354441877e-03f));
+    p = wasm_f32x4_add(wasm_f32x4_mul(p, s), splat(6.770501221e-02f));
+    p = wasm_f32x4_add(wasm_f32x4_mul(p, s), splat(7.978844696e-01f));
+    v128_t q = splat(1.197401345e-06f);
+    q = wasm_f32x4_add(wasm_f32x4_mul(q, s), splat(7.364336014e-05f));
+    q = wasm_f32x4_add(wasm_f32x4_mul(q, s), splat(1.884413858e-03f));
+    q = wasm_f32x4_add(wasm_f32x4_mul(q, s), splat(2.864571035e-02f));
+    q = wasm_f32x4_add(wasm_f32x4_mul(q, s), splat(2.515215697e-01f));
+    q = wasm_f32x4_add(wasm_f32x4_mul(q, s), splat(1.0f));
+    v128_t h = wasm_f32x4_mul(splat(0.5f), v);
+    v128_t r = wasm_f32x4_div(wasm_f32x4_mul(c, p), q);
+    wasm_v128_store(x + i, wasm_f32x4_add(h, wasm_f32x4_mul(h, r)));
   }
-  for (; i < n; i++) x[i] = 0.5f * x[i] * (1.0f + wm_erff_scalar(x[i] * 0.707106781186547524f));
+  for (; i < n; i++) x[i] = wm_geluf_scalar(x[i]);
 }
 
 // --- softmax --------------------------------------------------------------------------------------------------------

@@ -1,5 +1,5 @@
 // Per-row (per group) symmetric activation quantization, wasm SIMD128. Bit-identical to quantize_scalar.c: the max is order
-// independent, and each value goes through the same exactly rounded steps (x * s, / a, round half away, clamp).
+// independent, and each value goes through the same exactly rounded steps (x * s, * (1 / a), nearest even, clamp).
 #ifdef __wasm_simd128__
 #include <math.h>
 #include <wasm_simd128.h>
@@ -13,16 +13,10 @@ WM_INLINE v128_t scaled(const float *x, const float *s, int k) {
   return s ? wasm_f32x4_mul(v, wasm_v128_load(s + k)) : v;
 }
 
-// round half away from zero, as roundf: t = trunc(v) and the fraction v - t are exact; step away if |frac| >= .5
-WM_INLINE v128_t round_away(v128_t v) {
-  v128_t t = wasm_f32x4_trunc(v), d = wasm_f32x4_sub(v, t), one = wasm_f32x4_splat(1.0f);
-  t = wasm_f32x4_add(t, wasm_v128_and(wasm_f32x4_ge(d, wasm_f32x4_splat(0.5f)), one));
-  return wasm_f32x4_sub(t, wasm_v128_and(wasm_f32x4_le(d, wasm_f32x4_splat(-0.5f)), one));
-}
-
-// 4 quantized values as i32x4: clamp(round_away(x s / a), -qmax, qmax)
-WM_INLINE v128_t quant4(const float *x, const float *s, int k, v128_t a, v128_t lo, v128_t hi) {
-  v128_t q = round_away(wasm_f32x4_div(scaled(x, s, k), a));
+// 4 quantized values as i32x4: clamp(nearest(x s * inv), -qmax, qmax), inv = 1 / a; nearest rounds ties to even,
+// as rintf
+WM_INLINE v128_t quant4(const float *x, const float *s, int k, v128_t inv, v128_t lo, v128_t hi) {
+  v128_t q = wasm_f32x4_nearest(wasm_f32x4_mul(scaled(x, s, k), inv));
   return wasm_i32x4_trunc_sat_f32x4(wasm_f32x4_pmin(hi, wasm_f32x4_pmax(lo, q)));  // NaN -> -qmax, as fminf/fmaxf
 }
 
@@ -56,9 +50,10 @@ WM_INLINE float quantize_group(int out, int K, int Kp, const float *x, const flo
   k = 0;
   // pass 2: 8 at a time
   if (a > 0.0f) {
-    v128_t av = wasm_f32x4_splat(a), lo = wasm_f32x4_splat((float)-qmax), hi = wasm_f32x4_splat((float)qmax);
+    const float inv = 1.0f / a;
+    v128_t iv = wasm_f32x4_splat(inv), lo = wasm_f32x4_splat((float)-qmax), hi = wasm_f32x4_splat((float)qmax);
     for (; k + 8 <= K; k += 8) {
-      v128_t h = wasm_i16x8_narrow_i32x4(quant4(x, s, k, av, lo, hi), quant4(x, s, k + 4, av, lo, hi));
+      v128_t h = wasm_i16x8_narrow_i32x4(quant4(x, s, k, iv, lo, hi), quant4(x, s, k + 4, iv, lo, hi));
       if (out == OUT_I16) {
         wasm_v128_store((int16_t *)q + k, h);
       } else if (out == OUT_I8) {
@@ -70,7 +65,7 @@ WM_INLINE float quantize_group(int out, int K, int Kp, const float *x, const flo
       }
     }
     for (; k < K; k++)  // tail: the scalar formula
-      store_one(out, q, k, fminf(fmaxf(roundf((s ? x[k] * s[k] : x[k]) / a), (float)-qmax), (float)qmax));
+      store_one(out, q, k, fminf(fmaxf(rintf((s ? x[k] * s[k] : x[k]) * inv), (float)-qmax), (float)qmax));
   }
   for (; k < Kp; k++) store_one(out, q, k, 0.0f);  // padding, or the whole row when a == 0
   return a;

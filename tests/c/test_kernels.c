@@ -3,15 +3,15 @@
 // so the double reference is what counts) and as a standalone WASI module run by Node (tests/c/run_wasi.mjs),
 // where the public kernels are the SIMD128 variants.
 //   test_kernels               run the tests; last line "N passed, M failed"; exit status 1 on any failure
-//   test_kernels --exhaustive  also check erf and exp on every f32 of their range (slow; figures in ops_scalar.c)
+//   test_kernels --exhaustive  also check GELU and exp on every f32 of their range (slow; figures in ops_scalar.c)
 //   test_kernels --bench       GEMM throughput (GOPS) of the public variants vs the scalar ones
 //   test_kernels --bench-quick the int8 GEMMs at G = 128 only, without the scalar ones (relaxed vs int16)
 //   test_kernels --seed=N      other random data (the default seed is fixed)
 // Tolerances: quantizers and int8 GEMMs bit-identical public vs scalar (the u6x2 ones also vs the int16 ones),
 // int32 sums exact, y within 1e-6 relative
 // of the double formula; float GEMMs and dot within 1e-5 of sum |x w|; LayerNorm within 1e-5 of
-// |gamma| max(1, |xhat|) + |beta|; softmax within 1e-6 of the row max; erf 2e-7 absolute, exp 2e-7 relative,
-// GELU 5e-7; SIMD128 exp, erf and GELU within 1 ulp of scalar (they are in fact identical).
+// |gamma| max(1, |xhat|) + |beta|; softmax within 1e-6 of the row max; exp 2e-7 relative,
+// GELU 5e-7; SIMD128 exp and GELU within 1 ulp of scalar (they are in fact identical).
 #define _POSIX_C_SOURCE 200809L  // clock_gettime
 #include <math.h>
 #include <stdint.h>
@@ -176,17 +176,17 @@ static void test_quantize_case(int M, int K, int G, int ldx, int use_scale, int 
 }
 
 static void test_quantize_ties(void) {
-  // a = 254 / 127 = 2: 3/2 = 1.5 -> 2, -3/2 -> -2, 5/2 = 2.5 -> 3, -1/2 -> -1, 1/2 -> 1 (half away from zero)
-  float x[7] = {254, 3, -3, 5, -1, 1, -254};
+  // a = 254 / 127 = 2: 3/2 = 1.5 -> 2, -3/2 -> -2, 5/2 = 2.5 -> 2, -1/2 -> 0, 1/2 -> 0, 7/2 -> 4 (ties to even)
+  float x[8] = {254, 3, -3, 5, -1, 1, -254, 7};
   int8_t q[8];
   float a;
-  const int8_t want[8] = {127, 2, -2, 3, -1, 1, -127, 0};
-  wm_quantize_rows_i8(1, 7, 8, x, 7, NULL, 127, q, &a);
+  const int8_t want[8] = {127, 2, -2, 2, 0, 0, -127, 4};
+  wm_quantize_rows_i8(1, 8, 8, x, 8, NULL, 127, q, &a);
   CHECK(a == 2.0f && memcmp(q, want, 8) == 0, "quantize ties: a=%g q=%d %d %d %d %d %d %d %d", a, q[0], q[1],
         q[2], q[3], q[4], q[5], q[6], q[7]);
   int16_t q16[8];
-  const int16_t want16[8] = {127, 2, -2, 3, -1, 1, -127, 0};
-  wm_quantize_rows_i16(1, 7, 8, x, 7, NULL, 127, q16, &a);
+  const int16_t want16[8] = {127, 2, -2, 2, 0, 0, -127, 4};
+  wm_quantize_rows_i16(1, 8, 8, x, 8, NULL, 127, q16, &a);
   CHECK(a == 2.0f && memcmp(q16, want16, sizeof want16) == 0, "quantize_i16 ties");
   float z[9] = {0};
   int8_t qz[16];
@@ -437,7 +437,7 @@ static void test_gemm_f(void) {
     for (int f16 = 0; f16 < 2; f16++) test_gemm_f_case(big[i][0], big[i][1], big[i][2], f16, i & 1);
 }
 
-// --- erf, exp, GELU ---------------------------------------------------------------------------------------------------
+// --- exp, GELU ----------------------------------------------------------------------------------------------------------
 static double gelu_ref(double x) { return 0.5 * x * (1.0 + erf(x / sqrt(2.0))); }
 
 // ulp distance between two finite floats of the same sign region (via ordered integers)
@@ -449,40 +449,22 @@ static int64_t ulp_diff(float a, float b) {
 }
 
 #define NSWEEP 200000
-static void test_erf_exp_gelu(void) {
+static void test_exp_gelu(void) {
   // inputs: a uniform sweep, random values over many magnitudes, and the edges of every branch
   float *in = xmalloc(sizeof(float) * NSWEEP), *a = xmalloc(sizeof(float) * NSWEEP), *b = xmalloc(sizeof(float) * NSWEEP);
   int n = 0;
   for (int i = 0; i < 120000; i++) in[n++] = -6.0f + 12.0f * (float)i / 120000.0f;
   for (int i = 0; i < 60000; i++) in[n++] = rnd_sym(1.0f) * powf(2.0f, (float)rnd_int(-30, 6));
-  static const float edges[] = {0.0f, -0.0f, 1e-38f, 1e-45f, 0.927734375f, 0.92773431f, 0.92773443f, 3.9f, 4.0f,
-                                4.5f, 10.0f, 1e30f, 0.5f, 1.0f, 2.0f};
+  static const float edges[] = {0.0f, -0.0f, 1e-38f, 1e-45f, 5.5f, 5.4999995f, 5.5000005f, 4.976f, 8.0f,
+                                10.0f, 1e30f, 0.5f, 1.0f, 2.0f};
   for (int i = 0; i < (int)(sizeof edges / sizeof edges[0]); i++) { in[n++] = edges[i]; in[n++] = -edges[i]; }
-  // erf
-  memcpy(a, in, sizeof(float) * n);
-  memcpy(b, in, sizeof(float) * n);
-  wm_erf_scalar(n, a);
-#ifdef __wasm_simd128__
-  wm_erf_simd128(n, b);
-#else
-  wm_erf_scalar(n, b);
-#endif
-  double emax = 0;
-  int64_t umax = 0;
-  for (int i = 0; i < n; i++) {
-    emax = fmax(emax, fabs(a[i] - erf(in[i])));
-    if (ulp_diff(a[i], b[i]) > umax) umax = ulp_diff(a[i], b[i]);
-  }
-  printf("erf:  max abs err %.2e vs double erf (%d values); " VARIANT " vs scalar: max %lld ulp\n", emax, n,
-         (long long)umax);
-  CHECK(emax <= 2e-7 && umax <= 1, "erf: abs err %.2e, simd %lld ulp", emax, (long long)umax);
   // GELU
   memcpy(a, in, sizeof(float) * n);
   memcpy(b, in, sizeof(float) * n);
   wm_gelu_scalar(n, a);
   wm_gelu(n, b);
   double gabs = 0, grel = 0;
-  umax = 0;
+  int64_t umax = 0;
   for (int i = 0; i < n; i++) {
     if (fabsf(in[i]) > 1e6f) continue;
     double r = gelu_ref(in[i]);
@@ -528,13 +510,14 @@ static void test_erf_exp_gelu(void) {
 
 // every f32 of the range (slow): the figures quoted in ops_scalar.c
 static void exhaustive(void) {
-  double emax = 0, xrel = 0;
-  float ew = 0, xw = 0;
-  for (uint32_t u = 0; u <= f32_bits(4.5f); u++) {
-    float x = bits_f32(u), v = wm_erff_scalar(x);
-    double e = fabs(v - erf(x));
-    if (e > emax) emax = e, ew = x;
-  }
+  double gmax = 0, xrel = 0;
+  float gw = 0, xw = 0;
+  for (uint32_t u = 0; u < f32_bits(8.0f); u++)
+    for (uint32_t sign = 0; sign <= 0x80000000u; sign += 0x80000000u) {
+      float x = bits_f32(u | sign);
+      double e = fabs(wm_geluf_scalar(x) - gelu_ref(x)) / fmax(1.0, fabs(x));
+      if (e > gmax) gmax = e, gw = x;
+    }
   for (uint32_t u = 0; u <= f32_bits(88.0f); u++) {
     float x = bits_f32(u);
     double e = fabs(wm_expf_scalar(x) - exp(x)) / exp(x);
@@ -545,9 +528,9 @@ static void exhaustive(void) {
     double e = fabs(wm_expf_scalar(x) - exp(x)) / exp(x);
     if (e > xrel) xrel = e, xw = x;
   }
-  printf("exhaustive: erf max abs err %.3e (at %.9g) on [0, 4.5]; exp max rel err %.3e (at %.9g) on [-87.33, 88]\n",
-         emax, ew, xrel, xw);
-  CHECK(emax <= 2e-7 && xrel <= 2e-7, "exhaustive erf/exp");
+  printf("exhaustive: GELU max err %.3e (at %.9g; abs, / |x| for |x| > 1) on |x| < 8; exp max rel err %.3e (at %.9g) on [-87.33, 88]\n",
+         gmax, gw, xrel, xw);
+  CHECK(gmax <= 5e-7 && xrel <= 2e-7, "exhaustive GELU/exp");
 }
 
 static double g_softmax_elem;
@@ -740,6 +723,48 @@ static double bench_f32(int scalar, int M, int N, int K, double min_s) {
 
 static int g_bench_quick;
 
+// --- the machine's peak for the GEMM kernels' instruction mix -------------------------------------------------------
+// The int8/int16 kernels' inner loop is i32x4.dot_i16x8_s + i32x4.add pairs on operands loaded from L1 (plus one
+// sign extension per 4 pairs and the loads). Here only those pairs: 8 independent accumulator chains, 4 operands in
+// registers and 2 loaded per step from a 2 KB buffer at a row index the compiler cannot know (so nothing is hoisted
+// or folded), unrolled x8 so the loop's own overhead (counter, V8's stack check) hardly counts: the best rate of
+// that mix measured on this machine, the ceiling the kernels are compared with. Only in the emcc build: clang-19's
+// code for this loop (the relaxed build) runs at a third of the kernels' own rate, so it would be no ceiling.
+#if defined(__wasm_simd128__) && !defined(__wasm_relaxed_simd__)
+#include <wasm_simd128.h>
+#define WM_PEAK
+static volatile int g_peak_rows = 7;  // opaque to the compiler
+static volatile int32_t g_peak_sink;
+
+static double peak_dot_i16x8_gops(double min_s) {
+  static int16_t buf[8][72];
+  for (int r = 0; r < 8; r++)
+    for (int k = 0; k < 72; k++) buf[r][k] = (int16_t)rnd_int(-2047, 2047);
+  const int rows = g_peak_rows;
+  double best = 0;
+  for (int trial = 0; trial < 5; trial++) {
+    // 8 accumulators + 4 activation vectors + 2 weight vectors: 14 of the 15 vector registers V8 allocates on x64
+    v128_t acc[8], x[4];
+    for (int j = 0; j < 8; j++) acc[j] = wasm_i32x4_splat(0);
+    for (int j = 0; j < 4; j++) x[j] = wasm_v128_load(&buf[j][0]);
+    long steps = 0;
+    double t0 = now_s(), t;
+    do {
+#pragma clang loop unroll_count(8)
+      for (int i = 0; i < 4096; i++) {
+        const int16_t *p = buf[i & rows];
+        v128_t w[2] = {wasm_v128_load(p + 8), wasm_v128_load(p + 16)};
+        for (int j = 0; j < 8; j++) acc[j] = wasm_i32x4_add(acc[j], wasm_i32x4_dot_i16x8(x[j & 3], w[j >> 2]));
+      }
+      steps += 4096;
+    } while ((t = now_s() - t0) < min_s);
+    for (int j = 0; j < 8; j++) g_peak_sink += wasm_i32x4_extract_lane(acc[j], 0);
+    best = fmax(best, 2.0 * 8 * 8 * steps / t * 1e-9);  // 8 chains x 8 multiply-adds x 2 ops per step
+  }
+  return best;
+}
+#endif
+
 static void bench(void) {
   // the encoder's shapes (gte-small): M = 512 rows per pass on batches and long texts, fewer on short texts
   static const int shapes[][3] = {{128, 1536, 384}, {128, 384, 1536}, {16, 1536, 384}, {512, 1536, 384},
@@ -753,6 +778,12 @@ static void bench(void) {
   // converter's G = 128 only, int16 and u6x2 (the relaxed build's comparison, in a shared browser page)
   static const int groups[] = {1 << 20, 128, 64, 32};
   static const char *const names[] = {"gemm_i8", "gemm_i16i8", "gemm_u6x2i8"};
+  double ceiling = 0;  // GOPS the int8 / int16 kernels' instruction mix allows here (0: not measured)
+#ifdef WM_PEAK
+  ceiling = peak_dot_i16x8_gops(0.2);
+  printf("  peak: i32x4.dot_i16x8_s + i32x4.add, 8 chains from L1: %.1f GOPS (the int8 / int16 kernels' ceiling)\n",
+         ceiling);
+#endif
   for (int x16 = 0; x16 < (WM_GEMM_U6X2 ? 3 : 2); x16++)
     for (int i = 0; i < 5; i++)
       for (int j = 0; j < 4; j++) {
@@ -761,8 +792,10 @@ static void bench(void) {
         double fast = bench_i8(0, x16, M, N, K, G, 0.3), slow = g_bench_quick ? 0 : bench_i8(1, x16, M, N, K, G, 0.2);
         char gs[16];
         snprintf(gs, sizeof gs, G > K ? "K" : "%d", G);
-        printf("  %-11s M=%-4d N=%-5d K=%-5d G=%-4s %7.2f GOPS  (scalar %6.2f GOPS, x%.1f)\n", names[x16], M, N, K,
+        printf("  %-11s M=%-4d N=%-5d K=%-5d G=%-4s %7.2f GOPS  (scalar %6.2f GOPS, x%.1f)", names[x16], M, N, K,
                gs, fast, slow, slow > 0 ? fast / slow : 0.0);
+        if (ceiling > 0 && x16 < 2) printf("  %3.0f%% of peak", 100 * fast / ceiling);
+        printf("\n");
       }
   if (g_bench_quick) return;
   for (int i = 0; i < 2; i++) {
@@ -792,7 +825,7 @@ int main(int argc, char **argv) {
   test_quantize();
   test_gemm_i8();
   test_gemm_f();
-  test_erf_exp_gelu();
+  test_exp_gelu();
   test_softmax();
   test_layernorm();
   test_dot();
