@@ -19,13 +19,13 @@ BENCH_BROWSER_ARGS ?=
 BENCH_MODEL := $(BUILD)/models/gte-small-synth.int8.wemb
 BENCH_PROF_WASM := $(BUILD)/bench/wembed.prof.wasm
 
-bench: dist/wembed.wasm dist/wembed-relaxed.wasm $(BENCH_MODEL) | $(DEPS_STAMP)
+bench: dist/wembed.wasm dist/wembed-relaxed.wasm dist/wembed-mt.wasm dist/wembed-relaxed-mt.wasm $(BENCH_MODEL) | $(DEPS_STAMP)
 	@if [ ! -f $(SHARED)/models/gte-small-synth/onnx/model_quantized.onnx ]; then \
 	  echo '!! SKIPPED bench: $(SHARED)/models/gte-small-synth/onnx/model_quantized.onnx is absent'; exit 0; fi; \
 	WEMBED_SHARED=$(abspath $(SHARED))/ node bench/compare.mjs --model $(BENCH_MODEL) $(BENCH_ARGS) && \
 	WEMBED_SHARED=$(abspath $(SHARED))/ node bench/browser.mjs --model $(BENCH_MODEL) $(BENCH_BROWSER_ARGS)
 
-bench-browser: dist/wembed.wasm dist/wembed-relaxed.wasm $(BENCH_MODEL) | $(DEPS_STAMP)
+bench-browser: dist/wembed.wasm dist/wembed-relaxed.wasm dist/wembed-mt.wasm dist/wembed-relaxed-mt.wasm $(BENCH_MODEL) | $(DEPS_STAMP)
 	WEMBED_SHARED=$(abspath $(SHARED))/ node bench/browser.mjs --model $(BENCH_MODEL) $(BENCH_BROWSER_ARGS)
 
 $(BENCH_PROF_WASM): $(SRCS) $(HDRS) | $(DEPS_STAMP)
