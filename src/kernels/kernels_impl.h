@@ -47,6 +47,17 @@ void wm_gemm_u6x2i8_relaxed(int M, int N, int Kp, int G, const uint8_t *xd, cons
                             const float *w_scale, const float *bias, float *y, int ldy);
 #endif
 
+// Polynomial coefficients shared by the scalar functions below and their 4-lane copies in ops_simd128.c, highest
+// degree first (Horner order): one table, so the two cannot drift apart (their bit-identity is tested).
+static const float wm_exp_poly[6] = {1.9875691500e-4f, 1.3981999507e-3f, 8.3334519073e-3f, 4.1665795894e-2f,
+                                     1.6666665459e-1f, 5.0000001201e-1f};  // exp(r) = 1 + r + r^2 P(r), Cephes
+// GELU: erf(c / sqrt 2) = c P(c^2) / Q(c^2), tools/gelu_fit.py
+static const float wm_gelu_p[6] = {4.549404817e-08f, 1.270333085e-05f, 3.376392926e-04f, 9.354441877e-03f,
+                                   6.770501221e-02f, 7.978844696e-01f};
+static const float wm_gelu_q[6] = {1.197401345e-06f, 7.364336014e-05f, 1.884413858e-03f, 2.864571035e-02f,
+                                   2.515215697e-01f, 1.0f};
+#define WM_GELU_CLAMP 5.5f
+
 // One value at a time (scalar only; the SIMD128 code has its own 4-lane copy of the same operations).
 float wm_f16_to_f32_scalar(uint16_t h);
 float wm_geluf_scalar(float x);  // error <= 2.5e-7 vs double, absolute for |x| <= 1, relative beyond (ops_scalar.c)

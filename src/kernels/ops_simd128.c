@@ -25,12 +25,8 @@ WM_INLINE v128_t exp4(v128_t x) {
   v128_t n = wasm_f32x4_nearest(wasm_f32x4_mul(x, splat(1.44269504088896341f)));
   v128_t r = wasm_f32x4_sub(x, wasm_f32x4_mul(n, splat(0.693359375f)));
   r = wasm_f32x4_add(r, wasm_f32x4_mul(n, splat(2.12194440e-4f)));
-  v128_t p = splat(1.9875691500e-4f);
-  p = wasm_f32x4_add(wasm_f32x4_mul(p, r), splat(1.3981999507e-3f));
-  p = wasm_f32x4_add(wasm_f32x4_mul(p, r), splat(8.3334519073e-3f));
-  p = wasm_f32x4_add(wasm_f32x4_mul(p, r), splat(4.1665795894e-2f));
-  p = wasm_f32x4_add(wasm_f32x4_mul(p, r), splat(1.6666665459e-1f));
-  p = wasm_f32x4_add(wasm_f32x4_mul(p, r), splat(5.0000001201e-1f));
+  v128_t p = splat(wm_exp_poly[0]);
+  for (int i = 1; i < 6; i++) p = wasm_f32x4_add(wasm_f32x4_mul(p, r), splat(wm_exp_poly[i]));
   p = wasm_f32x4_add(wasm_f32x4_add(wasm_f32x4_mul(p, wasm_f32x4_mul(r, r)), r), splat(1.0f));
   v128_t scale = wasm_i32x4_shl(wasm_i32x4_add(wasm_i32x4_trunc_sat_f32x4(n), wasm_i32x4_splat(127)), 23);
   return wasm_v128_and(wasm_f32x4_mul(p, scale), keep);
@@ -48,20 +44,12 @@ void wm_gelu_simd128(size_t n, float *x) {
   size_t i = 0;
   for (; i + 4 <= n; i += 4) {
     v128_t v = wasm_v128_load(x + i);
-    v128_t c = wasm_f32x4_pmax(splat(-5.5f), wasm_f32x4_pmin(splat(5.5f), v));
-    v128_t s = wasm_f32x4_mul(c, c);
-    v128_t p = splat(4.549404817e-08f);
-    p = wasm_f32x4_add(wasm_f32x4_mul(p, s), splat(1.270333085e-05f));
-    p = wasm_f32x4_add(wasm_f32x4_mul(p, s), splat(3.376392926e-04f));
-    p = wasm_f32x4_add(wasm_f32x4_mul(p, s), splat(9.354441877e-03f));
-    p = wasm_f32x4_add(wasm_f32x4_mul(p, s), splat(6.770501221e-02f));
-    p = wasm_f32x4_add(wasm_f32x4_mul(p, s), splat(7.978844696e-01f));
-    v128_t q = splat(1.197401345e-06f);
-    q = wasm_f32x4_add(wasm_f32x4_mul(q, s), splat(7.364336014e-05f));
-    q = wasm_f32x4_add(wasm_f32x4_mul(q, s), splat(1.884413858e-03f));
-    q = wasm_f32x4_add(wasm_f32x4_mul(q, s), splat(2.864571035e-02f));
-    q = wasm_f32x4_add(wasm_f32x4_mul(q, s), splat(2.515215697e-01f));
-    q = wasm_f32x4_add(wasm_f32x4_mul(q, s), splat(1.0f));
+    v128_t c = wasm_f32x4_pmax(splat(-WM_GELU_CLAMP), wasm_f32x4_pmin(splat(WM_GELU_CLAMP), v));
+    v128_t s = wasm_f32x4_mul(c, c), p = splat(wm_gelu_p[0]), q = splat(wm_gelu_q[0]);
+    for (int j = 1; j < 6; j++) {
+      p = wasm_f32x4_add(wasm_f32x4_mul(p, s), splat(wm_gelu_p[j]));
+      q = wasm_f32x4_add(wasm_f32x4_mul(q, s), splat(wm_gelu_q[j]));
+    }
     v128_t h = wasm_f32x4_mul(splat(0.5f), v);
     v128_t r = wasm_f32x4_div(wasm_f32x4_mul(c, p), q);
     wasm_v128_store(x + i, wasm_f32x4_add(h, wasm_f32x4_mul(h, r)));
