@@ -5,7 +5,7 @@
 import { parseArgs } from 'node:util';
 import { load } from '../js/index.js';
 import { SHARED, readJsonl } from '../tests/js/common.mjs';
-import { textMaker } from './cases.mjs';
+import { stats, textMaker } from './cases.mjs';
 import { machine } from './machine.mjs';
 
 const { values: o } = parseArgs({ options: { threads: { type: 'string', default: '2' }, model: { type: 'string', default: 'build/models/gte-small-synth.int8.wemb' } } });
@@ -13,7 +13,7 @@ const n = Number(o.threads);
 const refLines = readJsonl(`${SHARED}/reference/models/gte-small-synth/texts.jsonl`);
 const texts = refLines.slice(0, 256).map((r) => r.text);
 const one = await load(o.model), many = await load(o.model, { threads: n });
-const med = (x) => [...x].sort((a, b) => a - b)[x.length >> 1];
+const med = (x) => stats(x).median;
 async function compare(what, input, runs) {
   await one.embed(input);  // warm-up: V8 tiers up each instance's code
   await many.embed(input);
