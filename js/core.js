@@ -170,7 +170,10 @@ export class Core {
     return (this.base = this.x.wm_buffer(this.model));
   }
 
-  /** The loaded .wemb file's bytes, where they live in wasm memory (a view: copy before the memory changes). */
+  /**
+   * The loaded .wemb file's bytes, where they live in wasm memory (a view: copy before the memory changes). Only
+   * until the first embed: the SIMD128 build then reorders the int8 weights in place (src/encoder/bert.c).
+   */
   fileBytes() { return this.u8.subarray(this.base, this.base + this.total); }
 
   /** Bytes [0, present) are in place; returns true when the model is ready. Throws on corrupt data. */

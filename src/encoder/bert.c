@@ -32,6 +32,19 @@ static void bind_linear(wm_linear *L, const wm_file *f, uint32_t layer, int j, i
     L->in_scale = section(f, base + WM_PART_IN_SCALE, layer);
 }
 
+// The int8 weights into the order this build's wm_gemm_i8 / wm_gemm_i16i8 read (kernels.h), in place, once: at the
+// first forward pass rather than at load, because until then the bytes are still the file, which the JS side copies
+// into each worker of a 'copies' pool (js/core.js fileBytes). Nothing to do where the u6x2 GEMM, which reads the
+// file's order, takes every int8 linear. The bytes are this model's own (wm_open's buffer).
+static void pack_weights(wm_bert *b) {
+    if (b->weights_packed || WM_GEMM_U6X2 || b->cfg.weight_dtype != WM_DTYPE_INT8) return;
+    for (uint32_t l = 0; l < b->cfg.layers; l++) {
+        wm_linear *Ls[4] = {&b->layers[l].qkv, &b->layers[l].attn_out, &b->layers[l].ffn_in, &b->layers[l].ffn_out};
+        for (int j = 0; j < 4; j++) wm_pack_weights_i8(wm_round_up(Ls[j]->N, WM_GEMM_NR), Ls[j]->Kp, (int8_t *)Ls[j]->w);
+    }
+    b->weights_packed = 1;
+}
+
 static float *carve(char **p, size_t bytes) {
     float *r = (float *)*p;
     *p += (bytes + 63) / 64 * 64;
@@ -80,7 +93,7 @@ int wm_bert_init(wm_bert *b, const wm_file *f, char *err, size_t cap) {
     b->max_rows = R;
     b->x = carve(&p, sizes[0]), b->tmp = carve(&p, sizes[1]), b->qkv = carve(&p, sizes[2]), b->ctx = carve(&p, sizes[3]);
     b->ffn = carve(&p, sizes[4]), b->xq = carve(&p, sizes[5]), b->row_scale = carve(&p, sizes[6]);
-    b->scratch_floats = ((size_t)P * P + 2 * (size_t)P * dh + 15) / 16 * 16;
+    b->scratch_floats = ((size_t)P * P + (size_t)dh * wm_round_up(P, 4) + (size_t)P * wm_round_up(dh, 4) + 15) / 16 * 16;
     return wm_bert_set_team(b, NULL, err, cap);
 }
 
@@ -269,7 +282,9 @@ static void embed_tokens(wm_bert *b, const int32_t *ids, const int32_t *lens, in
 
 // Multi-head self-attention, one head of every sequence per part (rows r0 .. r0+len-1 of qkv) into ctx; no mask:
 // no padding. Only the first nq query rows of a sequence are computed (len, or 1 when only the CLS row is needed
-// any further). Each thread has its own scratch for a head's scores, keys and transposed values.
+// any further). Each thread has its own scratch for a head's scores and transposed keys; the values are read where
+// they are (wm_gemm_f32_kn takes the other operand as [K][N] rows: v's rows of dh, stride 3H), unless dh is not a
+// multiple of 4: the kernel reads each row up to the next multiple of 4, so then they are copied and padded.
 typedef struct {
     wm_bert *b;
     const int32_t *lens;
@@ -282,22 +297,28 @@ static void attend_part(void *args, int h, int thread) {
     const int H = (int)b->cfg.hidden, P = (int)b->cfg.max_positions, dh = H / (int)b->cfg.heads, ld = 3 * H;
     const float scale = 1.0f / sqrtf((float)dh);
     float *scores = b->scratch + (size_t)thread * b->scratch_floats;  // [P][P]
-    float *kh = scores + (size_t)P * P, *vt = kh + (size_t)P * dh;    // [P][dh], [dh][P]
+    float *kt = scores + (size_t)P * P;                               // [dh][ldk], ldk = len rounded up to 4
+    float *vp = kt + (size_t)dh * wm_round_up(P, 4);                  // [len][ldv] when dh % 4 != 0
     for (int s = 0, r0 = 0; s < j->n; r0 += j->lens[s++]) {
-        const int len = j->lens[s], nq = j->cls_only ? 1 : len;
+        const int len = j->lens[s], nq = j->cls_only ? 1 : len, ldk = wm_round_up(len, 4);
         float *q = b->qkv + (size_t)r0 * ld + h * dh;
         const float *k = q + H, *v = q + 2 * H;
-        for (int t = 0; t < len; t++) {
-            for (int d = 0; d < dh; d++) {
-                kh[t * dh + d] = k[(size_t)t * ld + d];
-                vt[(size_t)d * len + t] = v[(size_t)t * ld + d];
-            }
+        int ldv = ld;
+        if (dh % 4) {
+            ldv = wm_round_up(dh, 4);
+            for (int t = 0; t < len; t++)
+                for (int d = 0; d < ldv; d++) vp[(size_t)t * ldv + d] = d < dh ? v[(size_t)t * ld + d] : 0.0f;
+            v = vp;
+        }
+        for (int d = 0; d < dh; d++) {
+            for (int t = 0; t < len; t++) kt[(size_t)d * ldk + t] = k[(size_t)t * ld + d];
+            for (int t = len; t < ldk; t++) kt[(size_t)d * ldk + t] = 0.0f;  // read by the kernel, never used
         }
         for (int t = 0; t < nq; t++)
             for (int d = 0; d < dh; d++) q[(size_t)t * ld + d] *= scale;
-        wm_gemm_f32(nq, len, dh, q, ld, kh, NULL, scores, len);
+        wm_gemm_f32_kn(nq, len, dh, q, ld, kt, ldk, scores, len);
         wm_softmax(nq, len, scores, len);
-        wm_gemm_f32(nq, dh, len, scores, len, vt, NULL, b->ctx + (size_t)r0 * H + h * dh, H);
+        wm_gemm_f32_kn(nq, dh, len, scores, len, v, ldv, b->ctx + (size_t)r0 * H + h * dh, H);
     }
 }
 
@@ -327,6 +348,7 @@ void wm_bert_forward(wm_bert *b, const int32_t *ids, const int32_t *lens, int n,
     const int H = (int)b->cfg.hidden, I = (int)b->cfg.intermediate;
     int M = 0;
     for (int s = 0; s < n; s++) M += lens[s];
+    pack_weights(b);
     embed_tokens(b, ids, lens, n);
     for (uint32_t l = 0; l < b->cfg.layers; l++) {
         const wm_layer *L = &b->layers[l];

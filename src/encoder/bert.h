@@ -12,7 +12,8 @@ typedef struct wm_linear {
     int N, K, Kp;              // outputs, inputs, inputs padded to the int8 block (8)
     int G;                     // int8: inputs per scale group along K (Kp: one group, per-channel scales)
     uint32_t dtype;            // WM_DTYPE_*
-    const void *w;             // f32 [N][K] | f16 [N][K] | int8 packed [Np*Kp] (docs/format.md)
+    const void *w;             // f32 [N][K] | f16 [N][K] | int8 packed [Np*Kp] (docs/format.md; kernels.h's
+                               // wm_pack_weights_i8 order after the first forward pass: weights_packed)
     const float *w_scale;      // int8: [Np/4][ceil(Kp/G)][4] per output channel and group
     const float *bias;         // [N]
     const float *in_scale;     // int8: [K] per input channel, applied before quantizing the activation
@@ -33,6 +34,7 @@ typedef struct wm_bert {
     const float *type_emb;       // [T][H]; every token has type 0 (single sequences)
     const float *emb_ln_gamma, *emb_ln_beta;  // [H]
     wm_layer *layers;            // [L]
+    int weights_packed;          // the int8 linears are in wm_pack_weights_i8's order (bert.c pack_weights)
 
     // --- arena: sized once at load for max_rows packed tokens; nothing is allocated per call
     int max_rows;                // token rows per forward pass (>= max_positions)

@@ -30,6 +30,7 @@ void wm_gemm_u6x2i8(int M, int N, int Kp, int G, const uint8_t *xd, const float 
   wm_gemm_u6x2i8_scalar(M, N, Kp, G, xd, row_scale, w, w_scale, bias, y, ldy);
 #endif
 }
+void wm_pack_weights_i8(int Np, int Kp, int8_t *w) { WM_FAST(wm_pack_weights_i8)(Np, Kp, w); }
 void wm_gemm_i8(int M, int N, int Kp, int G, const int8_t *xq, const float *row_scale, const int8_t *w,
                 const float *w_scale, const float *bias, float *y, int ldy) {
   WM_FAST(wm_gemm_i8)(M, N, Kp, G, xq, row_scale, w, w_scale, bias, y, ldy);
@@ -41,6 +42,9 @@ void wm_gemm_i16i8(int M, int N, int Kp, int G, const int16_t *xq, const float *
 void wm_gemm_f32(int M, int N, int K, const float *x, int ldx, const float *w, const float *bias, float *y,
                  int ldy) {
   WM_FAST(wm_gemm_f32)(M, N, K, x, ldx, w, bias, y, ldy);
+}
+void wm_gemm_f32_kn(int M, int N, int K, const float *x, int ldx, const float *b, int ldb, float *y, int ldy) {
+  WM_FAST(wm_gemm_f32_kn)(M, N, K, x, ldx, b, ldb, y, ldy);
 }
 void wm_gemm_f16(int M, int N, int K, const float *x, int ldx, const uint16_t *w, const float *bias, float *y,
                  int ldy) {

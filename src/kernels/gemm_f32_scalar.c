@@ -15,6 +15,16 @@ void wm_gemm_f32_scalar(int M, int N, int K, const float *x, int ldx, const floa
   }
 }
 
+// y[m][n] = sum_k x[m][k] * b[k][n], in order k = 0..K-1 (kernels.h)
+void wm_gemm_f32_kn_scalar(int M, int N, int K, const float *x, int ldx, const float *b, int ldb, float *y, int ldy) {
+  for (int m = 0; m < M; m++)
+    for (int n = 0; n < N; n++) {
+      float s = 0.0f;
+      for (int k = 0; k < K; k++) s += x[(size_t)m * ldx + k] * b[(size_t)k * ldb + n];
+      y[(size_t)m * ldy + n] = s;
+    }
+}
+
 void wm_gemm_f16_scalar(int M, int N, int K, const float *x, int ldx, const uint16_t *w, const float *bias,
                         float *y, int ldy) {
   for (int m = 0; m < M; m++) {

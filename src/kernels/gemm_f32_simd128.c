@@ -97,6 +97,58 @@ WM_INLINE void gemm(int f16, int M, int N, int K, const float *x, int ldx, const
   }
 }
 
+// --- the other operand as [K][N] rows (wm_gemm_f32_kn): outer products, no horizontal sums -----------------------
+// Micro-kernel: MR rows of x x 8 columns of b. Per input k: b's 8 values in 2 loads, shared by the rows; per row
+// x[r][k] loaded into every lane (v128.load32_splat) and 2 mul + add into 2 accumulators, which hold y's columns
+// as they are: each lane sums its products in order k = 0..K-1, as the scalar kernel does, so both are
+// bit-identical. Then a block of 4 columns, and the last N % 4 with a partial store (b's rows are readable up to
+// the next multiple of 4: kernels.h). MR = 4 (8 accumulators + 2 b + 1 x vectors), the K loop not unrolled: see
+// gemm_i8_simd128.c for why both, the same register budget under V8.
+#define WM_GEMM_KN_MR 4
+
+WM_INLINE void kn_block(int mr, int nv, int K, const float *x, int ldx, const float *b, int ldb, float *y, int ldy,
+                        int nstore) {
+  v128_t acc[WM_GEMM_KN_MR][2];
+  for (int r = 0; r < mr; r++) acc[r][0] = acc[r][1] = wasm_f32x4_splat(0.0f);
+#pragma clang loop unroll(disable)
+  for (int k = 0; k < K; k++) {
+    const float *bk = b + (size_t)k * ldb;
+    v128_t b0 = wasm_v128_load(bk), b1 = nv > 1 ? wasm_v128_load(bk + 4) : b0;
+    for (int r = 0; r < mr; r++) {
+      v128_t xs = wasm_v128_load32_splat(x + (size_t)r * ldx + k);
+      acc[r][0] = wasm_f32x4_add(acc[r][0], wasm_f32x4_mul(xs, b0));
+      if (nv > 1) acc[r][1] = wasm_f32x4_add(acc[r][1], wasm_f32x4_mul(xs, b1));
+    }
+  }
+  for (int r = 0; r < mr; r++) {
+    float *yr = y + (size_t)r * ldy;
+    if (nstore == 4 * nv) {
+      wasm_v128_store(yr, acc[r][0]);
+      if (nv > 1) wasm_v128_store(yr + 4, acc[r][1]);
+    } else {  // nv == 1, nstore < 4
+      float t[4];
+      wasm_v128_store(t, acc[r][0]);
+      for (int c = 0; c < nstore; c++) yr[c] = t[c];
+    }
+  }
+}
+
+// columns [n0, n0 + nstore) of every row, nv vectors wide
+WM_INLINE void kn_columns(int nv, int M, int K, const float *x, int ldx, const float *b, int ldb, float *y, int ldy,
+                          int nstore) {
+  int m = 0;
+  for (; m + WM_GEMM_KN_MR <= M; m += WM_GEMM_KN_MR)
+    kn_block(WM_GEMM_KN_MR, nv, K, x + (size_t)m * ldx, ldx, b, ldb, y + (size_t)m * ldy, ldy, nstore);
+  for (; m < M; m++) kn_block(1, nv, K, x + (size_t)m * ldx, ldx, b, ldb, y + (size_t)m * ldy, ldy, nstore);
+}
+
+void wm_gemm_f32_kn_simd128(int M, int N, int K, const float *x, int ldx, const float *b, int ldb, float *y,
+                            int ldy) {
+  int n0 = 0;
+  for (; n0 + 8 <= N; n0 += 8) kn_columns(2, M, K, x, ldx, b + n0, ldb, y + n0, ldy, 8);
+  for (; n0 < N; n0 += 4) kn_columns(1, M, K, x, ldx, b + n0, ldb, y + n0, ldy, N - n0 < 4 ? N - n0 : 4);
+}
+
 // --- public entry points ------------------------------------------------------------------------------------------
 void wm_gemm_f32_simd128(int M, int N, int K, const float *x, int ldx, const float *w, const float *bias, float *y,
                          int ldy) {

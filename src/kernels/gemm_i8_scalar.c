@@ -25,6 +25,9 @@ WM_GEMM_I8_GROUP(panel_group_i8, int8_t, 8, X_PLAIN)
 WM_GEMM_I8_GROUP(panel_group_i16, int16_t, 8, X_PLAIN)
 WM_GEMM_I8_GROUP(panel_group_u6x2, uint8_t, 16, X_U6X2)
 
+// The scalar kernels read the file's layout as it is.
+void wm_pack_weights_i8_scalar(int Np, int Kp, int8_t *w) { (void)Np, (void)Kp, (void)w; }
+
 // --- public entry points ------------------------------------------------------------------------------------------
 // XR: elements of x per row and input (u6x2: 2 bytes)
 #define WM_GEMM_I8_SCALAR(NAME, XT, XR, GROUP)                                                                    \

@@ -1,21 +1,31 @@
 // int8-weight GEMM, wasm SIMD128. Same results as gemm_i8_scalar.c, bit for bit (exact int32 sums, same f32
-// epilogue order).
+// epilogue order), on weights reordered by wm_pack_weights_i8_simd128 (below) at load.
 //
-// Micro-kernel: MR rows of xq x one packed panel of 4 output channels, over all of Kp. Per block of 8 inputs:
-//   weights  2 x 16-byte loads (8 inputs of channels 0,1 | 2,3), sign-extended to 4 x i16x8, shared by MR rows
-//   per row  8 activations -> i16x8 (int8: load8x8 sign-extends; int16: plain load), 4 x i32x4.dot_i16x8
-//            (pairs of products summed in i32) into 4 accumulators, one per channel
-// So 4*MR i32x4 accumulators live across the K loop; the horizontal sums (a 4x4 transpose-add giving one
-// vector of the 4 channels) happen once per row and group of G inputs, followed by the f32
+// Weight layout (this kernel's; the file's is kernels.h's, which the relaxed kernel reads): per panel of 4 output
+// channels and block of 4 inputs, 16 bytes [c0 k0-3 | c1 k0-3 | c2 k0-3 | c3 k0-3]:
+//   byte offset of W[n][k] = (n/4)*(Kp*4) + (k/4)*16 + (n%4)*4 + (k%4)
+// Micro-kernel: MR rows of xq x one panel, over all of Kp. Per block of 4 inputs:
+//   weights  2 x v128.load8x8_s: channels 0,1 | 2,3 as i16x8 [c k0-3, c' k0-3], shared by the MR rows
+//   per row  its 4 activations loaded twice over as i16x8 [x0-3, x0-3] (int16: v128.load64_splat; int8:
+//            load32_splat + extend), 2 x i32x4.dot_i16x8 + add into 2 accumulators [c k01, c k23, c' k01, c' k23]
+// So 2*MR accumulators; once per row and group of G inputs one shuffle-add gives [c0 c1 c2 c3], then the f32
 // scaling. Leftover rows (M % MR) use MR = 3, 2, 1 copies.
 //
-// MR = WM_GEMM_I8_MR = 4, K loop unrolled x2, by measurement: Node 20 (TurboFan), x86-64 (AMD Zen 5, 2.6 GHz),
-// GOPS (2*M*N*K / s), best of 30 interleaved trials, for M,N,K = 128,1536,384 | 128,384,1536 | 16,1536,384:
-//   MR=1  61 | 63 | 62      MR=2 75 | 78 | 76      MR=3 (x2) 77 | 78 | 76
-//   MR=4  75 | 77 | 76      MR=4 (x2) 78 | 82 | 78      MR=6 77 | 77 | 77
-// (scalar variant: ~6 GOPS). Every MR >= 2 is near the bound of one i32x4.dot_i16x8 (pmaddwd) per 8 MACs;
-// MR=4 (x2) spends the fewest instructions per MAC, which also shows when the core is shared, and fits the 32
-// vector registers of arm64 without spills. Re-measure with `make bench-kernels KERNEL_MR=n`.
+// Why this layout and not the file's [c k0-7 | c' k0-7] (one i16x8 per channel, a row's 8 activations in one
+// load, 4 accumulators per row): that tile needs 4*MR accumulators, 16 at MR = 4, and V8 allocates 15 vector
+// registers on x64 (and does not reschedule what clang emits), so it spilled every block, and its group epilogue was
+// a 4x4 transpose-add. GOPS in Node 20 (x86-64, AMD Zen, G = 128) for M,N,K = 128,1536,384 | 128,384,1536 |
+// 16,1536,384 | 512,1536,384 | 512,384,1536 (`make bench-kernels`; its peak for dot + add: 99-103):
+//   file's layout, MR=4, K loop x2 (the kernel before this one)    73-80 on each
+//   this layout, MR=4, K loop not unrolled (this kernel)            93 | 93 | 91 | 90-93 | 89-92
+//   this layout, MR=3 | MR=5, not unrolled                          88-91 | 80-88
+//   this layout, MR=4 x2 | MR=6 x2 (clang hoists the second block's loads: spills)    85-89 | 76-81
+// and, in a side-by-side harness where the previous kernel ran at 81-85: the activation pair splat
+// (v128.load32_splat) against int16 weight vectors of 2 inputs x 4 channels, one accumulator per row, MR=8 x4:
+// 78-81; the weights sign-extended into an int16 panel once per call instead of in the loop: no faster. (The relaxed
+// kernel is the other way round: 88-91 GOPS in this layout against 104-112 in the file's, Chromium, `make
+// bench-kernels-relaxed`; hence the file keeps its layout and this build reorders it at load, 2 shuffles per 32
+// bytes.) MR = WM_GEMM_I8_MR = 4; re-measure with `make bench-kernels KERNEL_MR=n`.
 #ifdef __wasm_simd128__
 #include <wasm_simd128.h>
 
@@ -32,16 +42,13 @@
 
 #define WM_INLINE static inline __attribute__((always_inline))
 
-// [sum a, sum b, sum c, sum d] of four i32x4
-WM_INLINE v128_t hsum4(v128_t a, v128_t b, v128_t c, v128_t d) {
-  v128_t ab = wasm_i32x4_add(wasm_i32x4_shuffle(a, b, 0, 4, 1, 5), wasm_i32x4_shuffle(a, b, 2, 6, 3, 7));
-  v128_t cd = wasm_i32x4_add(wasm_i32x4_shuffle(c, d, 0, 4, 1, 5), wasm_i32x4_shuffle(c, d, 2, 6, 3, 7));
-  return wasm_i32x4_add(wasm_i32x4_shuffle(ab, cd, 0, 1, 4, 5), wasm_i32x4_shuffle(ab, cd, 2, 3, 6, 7));
-}
-
-// 8 activations of one row as i16x8
-WM_INLINE v128_t load_x8(const void *x, int x16) {
-  return x16 ? wasm_v128_load(x) : wasm_i16x8_load8x8(x);
+// --- load-time reorder: the file's 32-byte blocks [c0 k0-7 | c1 | c2 | c3] -> [c0 k0-3 | .. | c3 k0-3 | c0 k4-7 | ..] --
+void wm_pack_weights_i8_simd128(int Np, int Kp, int8_t *w) {
+  for (size_t i = 0, n = (size_t)Np * Kp; i < n; i += 32) {
+    v128_t a = wasm_v128_load(w + i), b = wasm_v128_load(w + i + 16);
+    wasm_v128_store(w + i, wasm_i8x16_shuffle(a, b, 0, 1, 2, 3, 8, 9, 10, 11, 16, 17, 18, 19, 24, 25, 26, 27));
+    wasm_v128_store(w + i + 16, wasm_i8x16_shuffle(a, b, 4, 5, 6, 7, 12, 13, 14, 15, 20, 21, 22, 23, 28, 29, 30, 31));
+  }
 }
 
 // --- micro-kernel: rows m..m+mr-1 of x (stride Kp elements) x one panel -> y ------------------------------------
@@ -52,30 +59,29 @@ WM_INLINE void panel_rows(int mr, int x16, int Kp, int G, int ng, const void *x,
                           int nvalid) {
   v128_t out[8];  // mr <= 8 rows used; unused ones are optimized away
   for (int r = 0; r < mr; r++) out[r] = wasm_f32x4_splat(0.0f);
-  const int esz = x16 ? 2 : 1;
   for (int k0 = 0, g = 0; k0 < Kp; k0 += G, g++) {
     const int k1 = Kp - k0 < G ? Kp : k0 + G;
-    v128_t acc[8][4];
-    for (int r = 0; r < mr; r++)
-      for (int c = 0; c < 4; c++) acc[r][c] = wasm_i32x4_splat(0);
-#pragma clang loop unroll_count(2)  // halves the per-iteration overhead (counter, V8's loop stack check)
-    for (int k = k0; k < k1; k += 8) {
-      v128_t w01 = wasm_v128_load(panel + k * 4), w23 = wasm_v128_load(panel + k * 4 + 16);
-      v128_t w0 = wasm_i16x8_extend_low_i8x16(w01), w1 = wasm_i16x8_extend_high_i8x16(w01);
-      v128_t w2 = wasm_i16x8_extend_low_i8x16(w23), w3 = wasm_i16x8_extend_high_i8x16(w23);
+    v128_t acc[8][2];
+    for (int r = 0; r < mr; r++) acc[r][0] = acc[r][1] = wasm_i32x4_splat(0);
+    // Not unrolled: clang would hoist the second block's loads above the first's dots, and with 8 accumulators,
+    // 4 + 4 activation and 2 + 2 weight vectors live V8 spills (it does not reschedule); one block keeps 14 live.
+#pragma clang loop unroll(disable)
+    for (int k = k0; k < k1; k += 4) {
+      v128_t w01 = wasm_i16x8_load8x8(panel + k * 4), w23 = wasm_i16x8_load8x8(panel + k * 4 + 8);
       for (int r = 0; r < mr; r++) {
-        v128_t xv = load_x8((const char *)x + ((size_t)r * Kp + k) * esz, x16);
-        acc[r][0] = wasm_i32x4_add(acc[r][0], wasm_i32x4_dot_i16x8(xv, w0));
-        acc[r][1] = wasm_i32x4_add(acc[r][1], wasm_i32x4_dot_i16x8(xv, w1));
-        acc[r][2] = wasm_i32x4_add(acc[r][2], wasm_i32x4_dot_i16x8(xv, w2));
-        acc[r][3] = wasm_i32x4_add(acc[r][3], wasm_i32x4_dot_i16x8(xv, w3));
+        v128_t xv = x16 ? wasm_v128_load64_splat((const int16_t *)x + (size_t)r * Kp + k)
+                        : wasm_i16x8_extend_low_i8x16(wasm_v128_load32_splat((const int8_t *)x + (size_t)r * Kp + k));
+        acc[r][0] = wasm_i32x4_add(acc[r][0], wasm_i32x4_dot_i16x8(xv, w01));
+        acc[r][1] = wasm_i32x4_add(acc[r][1], wasm_i32x4_dot_i16x8(xv, w23));
       }
     }
     // scalar order: out += (row_scale * w_scale) * (float)acc
     v128_t wsg = wasm_v128_load(ws + g * 4);
     for (int r = 0; r < mr; r++) {
-      v128_t s = wasm_f32x4_convert_i32x4(hsum4(acc[r][0], acc[r][1], acc[r][2], acc[r][3]));
-      out[r] = wasm_f32x4_add(out[r], wasm_f32x4_mul(wasm_f32x4_mul(wasm_f32x4_splat(rs[r * ng + g]), wsg), s));
+      v128_t a = wasm_i32x4_add(wasm_i32x4_shuffle(acc[r][0], acc[r][1], 0, 2, 4, 6),
+                                wasm_i32x4_shuffle(acc[r][0], acc[r][1], 1, 3, 5, 7));
+      out[r] = wasm_f32x4_add(out[r], wasm_f32x4_mul(wasm_f32x4_mul(wasm_f32x4_splat(rs[r * ng + g]), wsg),
+                                                     wasm_f32x4_convert_i32x4(a)));
     }
   }
   for (int r = 0; r < mr; r++) {
@@ -85,6 +91,8 @@ WM_INLINE void panel_rows(int mr, int x16, int Kp, int G, int ng, const void *x,
 }
 
 // --- driver: panel by panel (the 4*Kp panel bytes stay in L1 while all rows stream past) --------------------------
+// (Cutting the rows into chunks of 128 or 256 KB of activations, each passing over every panel, so that a chunk stays
+// in L2 where 512 rows of 1536 int16 do not: within 1% on gte-small-synth at 16, 128, 512 tokens and the batch.)
 WM_INLINE void gemm(int x16, int M, int N, int Kp, int G, const void *xq, const float *row_scale, const int8_t *w,
                     const float *w_scale, const float *bias, float *y, int ldy) {
   const int esz = x16 ? 2 : 1, ng = wm_groups(Kp, G);

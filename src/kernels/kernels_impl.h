@@ -19,12 +19,15 @@
                                     int qmax, int16_t *xq, float *row_scale);                                  \
   void wm_quantize_rows_u6x2##SUFFIX(int M, int K, int G, const float *x, int ldx, const float *in_scale,     \
                                      int qmax, uint8_t *xd, float *row_scale);                                 \
+  void wm_pack_weights_i8##SUFFIX(int Np, int Kp, int8_t *w);                                                  \
   void wm_gemm_i8##SUFFIX(int M, int N, int Kp, int G, const int8_t *xq, const float *row_scale,              \
                           const int8_t *w, const float *w_scale, const float *bias, float *y, int ldy);        \
   void wm_gemm_i16i8##SUFFIX(int M, int N, int Kp, int G, const int16_t *xq, const float *row_scale,          \
                              const int8_t *w, const float *w_scale, const float *bias, float *y, int ldy);     \
   void wm_gemm_f32##SUFFIX(int M, int N, int K, const float *x, int ldx, const float *w, const float *bias,     \
                            float *y, int ldy);                                                                 \
+  void wm_gemm_f32_kn##SUFFIX(int M, int N, int K, const float *x, int ldx, const float *b, int ldb, float *y,  \
+                              int ldy);                                                                        \
   void wm_gemm_f16##SUFFIX(int M, int N, int K, const float *x, int ldx, const uint16_t *w, const float *bias,  \
                            float *y, int ldy);                                                                 \
   void wm_layernorm##SUFFIX(int M, int H, float *x, int ld, const float *res, int ldr, const float *gamma,      \

@@ -33,7 +33,7 @@
 // --- harness ------------------------------------------------------------------------------------------------------
 static int g_pass, g_fail;
 static double g_err[2][8];  // per family: [0] scalar vs double reference, [1] public vs scalar (as each test defines)
-enum { E_GEMM_F32, E_GEMM_F16, E_SOFTMAX, E_LAYERNORM, E_DOT };
+enum { E_GEMM_F32, E_GEMM_F16, E_SOFTMAX, E_LAYERNORM, E_DOT, E_GEMM_KN };
 static void note_err(int fam, double vs_ref, double vs_scalar) {
   if (vs_ref > g_err[0][fam]) g_err[0][fam] = vs_ref;
   if (vs_scalar > g_err[1][fam]) g_err[1][fam] = vs_scalar;
@@ -242,7 +242,9 @@ static void test_gemm_i8_case(int M, int N, int K, int G, int i16, int with_bias
   int8_t *W = xmalloc((size_t)N * K);
   for (int i = 0; i < N * K; i++) W[i] = (int8_t)rnd_int(-127, 127);
   if (N * K > 2) W[0] = 127, W[1] = -127;
-  int8_t *w = pack_w(N, K, W);
+  int8_t *w = pack_w(N, K, W), *wf = xmalloc((size_t)Np * Kp);  // wf: in the public kernels' order (kernels.h)
+  memcpy(wf, w, (size_t)Np * Kp);
+  wm_pack_weights_i8(Np, Kp, wf);
   // activations: [M][Kp], zero padded like the quantizer leaves them, extremes included
   int8_t *x8 = xmalloc((size_t)M * Kp);
   int16_t *x16 = xmalloc(2 * (size_t)M * Kp);
@@ -262,7 +264,7 @@ static void test_gemm_i8_case(int M, int N, int K, int G, int i16, int with_bias
   float *y = alloc_y(M, ldy), *ys = alloc_y(M, ldy);
   int u6x2_same = 1, u6x2_canaries = 1;
   if (i16) {
-    wm_gemm_i16i8(M, N, Kp, G, x16, rs, w, ws, b, y, ldy);
+    wm_gemm_i16i8(M, N, Kp, G, x16, rs, wf, ws, b, y, ldy);
     wm_gemm_i16i8_scalar(M, N, Kp, G, x16, rs, w, ws, b, ys, ldy);
     // the same products from digits: both u6x2 variants must give the int16 scalar's y, bit for bit
     uint8_t *d = to_u6x2(M, Kp, x16);
@@ -277,7 +279,7 @@ static void test_gemm_i8_case(int M, int N, int K, int G, int i16, int with_bias
     u6x2_canaries = y_canaries_ok(yd, M, N, ldy) && y_canaries_ok(yds, M, N, ldy);
     free(d); free(yd); free(yds);
   } else {
-    wm_gemm_i8(M, N, Kp, G, x8, rs, w, ws, b, y, ldy);
+    wm_gemm_i8(M, N, Kp, G, x8, rs, wf, ws, b, y, ldy);
     wm_gemm_i8_scalar(M, N, Kp, G, x8, rs, w, ws, b, ys, ldy);
   }
   int same = 1, exact = 1;
@@ -310,7 +312,7 @@ static void test_gemm_i8_case(int M, int N, int K, int G, int i16, int with_bias
         N, K);
   CHECK(u6x2_same && u6x2_canaries, "gemm_u6x2i8 M=%d N=%d K=%d G=%d: y differs from gemm_i16i8's (same %d, "
         "canaries %d)", M, N, K, G, u6x2_same, u6x2_canaries);
-  free(W); free(w); free(x8); free(x16); free(rs); free(ws); free(bias); free(y); free(ys);
+  free(W); free(w); free(wf); free(x8); free(x16); free(rs); free(ws); free(bias); free(y); free(ys);
 }
 
 // One group of 8192 inputs at the extremes (|sum| up to 8192 * 2047 * 127 = 2,129,657,856 < 2^31): the relaxed
@@ -424,7 +426,43 @@ static void test_gemm_f_case(int M, int N, int K, int f16, int with_bias) {
   free(x); free(W); free(Wh); free(bias); free(y); free(ys);
 }
 
+// wm_gemm_f32_kn: b's padding columns (N .. ldb-1) hold NaN, so any use of them shows in y
+static void test_gemm_kn_case(int M, int N, int K) {
+  int ldx = K + (K & 1), ldb = wm_round_up(N, 4) + (N % 3), ldy = N + (N % 2);
+  float *x = xmalloc(sizeof(float) * (size_t)M * ldx), *b = xmalloc(sizeof(float) * (size_t)K * ldb);
+  for (int i = 0; i < M * ldx; i++) x[i] = rnd_sym(2.0f);
+  for (int k = 0; k < K; k++)
+    for (int n = 0; n < ldb; n++) b[(size_t)k * ldb + n] = n < N ? rnd_sym(1.0f) : NAN;
+  float *y = alloc_y(M, ldy), *ys = alloc_y(M, ldy);
+  wm_gemm_f32_kn(M, N, K, x, ldx, b, ldb, y, ldy);
+  wm_gemm_f32_kn_scalar(M, N, K, x, ldx, b, ldb, ys, ldy);
+  int same = 1;
+  double worst = 0;
+  for (int m = 0; m < M; m++)
+    for (int n = 0; n < N; n++) {
+      double ref = 0, mag = 0;
+      for (int k = 0; k < K; k++) {
+        double p = (double)x[(size_t)m * ldx + k] * b[(size_t)k * ldb + n];
+        ref += p, mag += fabs(p);
+      }
+      size_t i = (size_t)m * ldy + n;
+      if (f32_bits(y[i]) != f32_bits(ys[i])) same = 0;
+      worst = fmax(worst, fabs(ys[i] - ref) / (mag + 1e-30));  // NaN fails the check below
+    }
+  note_err(E_GEMM_KN, worst, same ? 0 : 1);
+  CHECK(same, "gemm_f32_kn M=%d N=%d K=%d: public != scalar", M, N, K);
+  CHECK(worst <= 1e-5, "gemm_f32_kn M=%d N=%d K=%d: scalar rel err %.2e", M, N, K, worst);
+  CHECK(y_canaries_ok(y, M, N, ldy) && y_canaries_ok(ys, M, N, ldy), "gemm_f32_kn M=%d N=%d K=%d: wrote outside y", M,
+        N, K);
+  free(x); free(b); free(y); free(ys);
+}
+
 static void test_gemm_f(void) {
+  for (int M = 1; M <= 9; M++)
+    for (int N = 1; N <= 19; N++)
+      for (int K = 1; K <= 12; K++) test_gemm_kn_case(M, N, K);
+  static const int kn[][3] = {{128, 128, 32}, {128, 32, 128}, {37, 37, 32}, {37, 32, 37}, {512, 32, 512}, {1, 509, 32}};
+  for (int i = 0; i < (int)(sizeof kn / sizeof kn[0]); i++) test_gemm_kn_case(kn[i][0], kn[i][1], kn[i][2]);
   for (int M = 1; M <= 9; M++)
     for (int N = 1; N <= 13; N++)
       for (int K = 1; K <= 40; K++) {
@@ -721,6 +759,33 @@ static double bench_f32(int scalar, int M, int N, int K, double min_s) {
   return best;
 }
 
+// attention's two products per head as the encoder ran them before wm_gemm_f32_kn (kn = 0: wm_gemm_f32, the other
+// operand as [N][K] rows, i.e. keys as they are and values transposed) and as it runs them now (kn = 1)
+static double bench_attention(int kn, int L, int dh, double min_s) {
+  float *q = xmalloc(4 * (size_t)L * dh), *kv = xmalloc(4 * (size_t)L * dh), *s = xmalloc(4 * (size_t)L * L),
+        *o = xmalloc(4 * (size_t)L * dh);
+  for (size_t i = 0; i < (size_t)L * dh; i++) q[i] = rnd_sym(1.0f), kv[i] = rnd_sym(1.0f);
+  for (size_t i = 0; i < (size_t)L * L; i++) s[i] = rnd_unit();
+  double best = 0;
+  for (int trial = 0; trial < 5; trial++) {
+    int reps = 0;
+    double t0 = now_s(), t;
+    do {
+      if (kn) {
+        wm_gemm_f32_kn(L, L, dh, q, dh, kv, L, s, L);  // keys transposed: [dh][L]
+        wm_gemm_f32_kn(L, dh, L, s, L, kv, dh, o, dh); // values: [L][dh]
+      } else {
+        wm_gemm_f32(L, L, dh, q, dh, kv, NULL, s, L);  // keys: [L][dh]
+        wm_gemm_f32(L, dh, L, s, L, kv, NULL, o, dh);  // values transposed: [dh][L]
+      }
+      reps++;
+    } while ((t = now_s() - t0) < min_s);
+    best = fmax(best, 4.0 * L * L * dh * reps / t * 1e-9);
+  }
+  free(q); free(kv); free(s); free(o);
+  return best;
+}
+
 static int g_bench_quick;
 
 // --- the machine's peak for the GEMM kernels' instruction mix -------------------------------------------------------
@@ -804,6 +869,10 @@ static void bench(void) {
     printf("  gemm_f32   M=%-4d N=%-5d K=%-5d  %7.2f GFLOPS (scalar %6.2f GFLOPS, x%.1f)\n", M, N, K, fast, slow,
            fast / slow);
   }
+  static const int lens[] = {16, 128, 512};
+  for (int i = 0; i < 3; i++)
+    printf("  attention, one head, %3d tokens, dh 32: gemm_f32_kn %6.2f GFLOPS, gemm_f32 %6.2f GFLOPS\n", lens[i],
+           bench_attention(1, lens[i], 32, 0.3), bench_attention(0, lens[i], 32, 0.3));
 }
 
 // --- main -------------------------------------------------------------------------------------------------------------
@@ -829,8 +898,8 @@ int main(int argc, char **argv) {
   test_softmax();
   test_layernorm();
   test_dot();
-  static const char *const fam[] = {"gemm_f32", "gemm_f16", "softmax", "layernorm", "dot"};
-  for (int f = 0; f < 5; f++)
+  static const char *const fam[] = {"gemm_f32", "gemm_f16", "softmax", "layernorm", "dot", "gemm_kn"};
+  for (int f = 0; f < 6; f++)
     printf("%-9s max err: scalar vs double %.2e, " VARIANT " vs scalar %.2e (relative, as the test defines)\n", fam[f],
            g_err[0][f], g_err[1][f]);
   printf("softmax   max rel err per output (outputs >= 1e-4 of the row max): %.2e\n", g_softmax_elem);
