@@ -4,26 +4,24 @@
 //   node bench/ort-profile.mjs [--tokens 128] [--runs 8] [--threads 1]
 //
 // One session on gte-small-synth's model_quantized.onnx (as compare.mjs), enableProfiling on, batch 1 of `tokens`
-// ids; the first 3 runs are warm-up, the rest averaged. ORT writes its chrome-trace events to the console (its wasm
-// build has no file system to write the profile to); this script captures them and prints, per op type, ms per run
+// ids; the first 3 runs are warm-up, the rest averaged. From ORT's chrome-trace events this prints, per op type, ms per run
 // and share, then the GOPS (2 * multiply-adds / s) of the int8 linear layers (DynamicQuantizeMatMul +
 // MatMulIntegerToFloat, activation quantization included) — to set against `make bench-kernels`'s peak.
 // Nothing is asserted.
+import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
 const SHARED = process.env.WEMBED_SHARED ?? `${ROOT}../shared/`;
 const { values: o } = parseArgs({ options: { tokens: { type: 'string', default: '128' }, runs: { type: 'string', default: '8' },
-  threads: { type: 'string', default: '1' } } });
+  threads: { type: 'string', default: '1' }, child: { type: 'boolean', default: false } } });
 const L = Number(o.tokens), RUNS = Number(o.runs), WARMUP = 3;
 
-// ORT prints each event as one console line: take them over while it runs
-const lines = [];
-const { log, info, warn } = console;
-console.log = console.info = console.warn = (...a) => lines.push(a.join(' '));
-let ms;
-try {
+// ORT's wasm build writes its chrome-trace events to standard output, one per line, when the session ends (it has
+// no file system to write the profile to): a child process runs it, the parent reads what it printed.
+let lines, ms;
+if (o.child) {
   const ort = await import('onnxruntime-web');
   ort.env.wasm.numThreads = Number(o.threads);
   ort.env.wasm.simd = true;
@@ -35,16 +33,24 @@ try {
     attention_mask: new ort.Tensor('int64', new BigInt64Array(L).fill(1n), [1, L]),
     token_type_ids: new ort.Tensor('int64', new BigInt64Array(L), [1, L]),
   });
-  ms = [];
+  const times = [];
   for (let i = 0; i < WARMUP + RUNS; i++) {
     const t = performance.now();
     await s.run(feeds());
-    ms.push(performance.now() - t);
+    times.push(performance.now() - t);
   }
   s.endProfiling();
   await s.release();
-} finally {
-  Object.assign(console, { log, info, warn });
+  console.log(`ORT_PROFILE_RUNS ${JSON.stringify({ times, version: ort.env.versions.web })}`);
+  process.exit(0);
+} else {
+  const r = spawnSync(process.execPath, [fileURLToPath(import.meta.url), '--child', ...process.argv.slice(2)],
+    { encoding: 'utf8', maxBuffer: 1 << 28 });
+  if (r.status !== 0) throw new Error(`ort-profile: the child failed (${r.status}): ${r.stderr}`);
+  lines = r.stdout.split('\n');
+  const mark = lines.find((l) => l.startsWith('ORT_PROFILE_RUNS '));
+  if (!mark) throw new Error('ort-profile: the child printed no timings');
+  ms = JSON.parse(mark.slice('ORT_PROFILE_RUNS '.length));
 }
 
 const events = lines.filter((l) => l.startsWith('{"cat" : "Node"')).map((l) => JSON.parse(l.replace(/,\s*$/, '')))
@@ -65,8 +71,8 @@ for (const e of timed) {
     gemmMacs += a.slice(0, -1).reduce((x, y) => x * y, 1) * b[0] * b[1];
   }
 }
-const med = ms.slice(WARMUP).sort((a, b) => a - b)[RUNS >> 1];
-console.log(`onnxruntime-web ${(await import('onnxruntime-web')).env.versions.web}, ${o.threads} thread(s), batch 1, ${L} tokens: ` +
+const med = ms.times.slice(WARMUP).sort((a, b) => a - b)[RUNS >> 1];
+console.log(`onnxruntime-web ${ms.version}, ${o.threads} thread(s), batch 1, ${L} tokens: ` +
   `run ${med.toFixed(1)} ms (median of ${RUNS}), ops ${(total / RUNS / 1000).toFixed(1)} ms per run`);
 console.log('| op type | ms per run | share |\n|---|---|---|');
 for (const [op, us] of [...byOp].sort((a, b) => b[1] - a[1]).filter(([, us]) => us / total >= 0.005))

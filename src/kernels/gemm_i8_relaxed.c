@@ -21,7 +21,7 @@
 //   (MR=2 with the K loop x1: 73 | 85 | 101, x4: 79 | 82 | 74; the other layout, each channel's 8 weights splat
 //   and the row's 16 digits in one load: 73 | 77 | 72 at MR=2, 87 | 88 | 81 at MR=3, 85 | 87 | 82 at MR=4; the
 //   SIMD128 kernel's layout, 16 bytes = 4 inputs of 4 channels against each row's 4 hi and 4 lo digits splat
-//   (v128.load32_splat), 2 accumulators per row: 78-81 at MR=2, 86-91 at MR=4, 81-89 at MR=6, where this kernel
+//   (v128.load32_splat), 2 accumulators per row: 76-81 at MR=2, 86-91 at MR=4, 81-89 at MR=6, where this kernel
 //   ran at 110-112 and the SIMD128 one, since rewritten in that layout, at 89-95 (2026-11-24). With the K loop
 //   not unrolled: MR=2 104-111 (the same), MR=3 81-84, MR=4 75-80.)
 // MR=2 keeps its 8 accumulators, 2 weight and 2 digit vectors in registers: V8 allocates 15 xmm on x64, and any
