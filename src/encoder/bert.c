@@ -40,7 +40,8 @@ static void pack_weights(wm_bert *b) {
     if (b->weights_packed || WM_GEMM_U6X2 || b->cfg.weight_dtype != WM_DTYPE_INT8) return;
     for (uint32_t l = 0; l < b->cfg.layers; l++) {
         wm_linear *Ls[4] = {&b->layers[l].qkv, &b->layers[l].attn_out, &b->layers[l].ffn_in, &b->layers[l].ffn_out};
-        for (int j = 0; j < 4; j++) wm_pack_weights_i8(wm_round_up(Ls[j]->N, WM_GEMM_NR), Ls[j]->Kp, (int8_t *)Ls[j]->w);
+        for (int j = 0; j < 4; j++)
+            wm_pack_weights_i8(wm_round_up(Ls[j]->N, WM_GEMM_NR), Ls[j]->Kp, (int8_t *)Ls[j]->w);
     }
     b->weights_packed = 1;
 }
@@ -93,7 +94,9 @@ int wm_bert_init(wm_bert *b, const wm_file *f, char *err, size_t cap) {
     b->max_rows = R;
     b->x = carve(&p, sizes[0]), b->tmp = carve(&p, sizes[1]), b->qkv = carve(&p, sizes[2]), b->ctx = carve(&p, sizes[3]);
     b->ffn = carve(&p, sizes[4]), b->xq = carve(&p, sizes[5]), b->row_scale = carve(&p, sizes[6]);
-    b->scratch_floats = ((size_t)P * P + (size_t)dh * wm_round_up(P, 4) + (size_t)P * wm_round_up(dh, 4) + 15) / 16 * 16;
+    // per thread: a head's scores [P][P], transposed keys [dh][P rounded up to 4], padded values [P][dh rounded up]
+    size_t scratch = (size_t)P * P + (size_t)dh * wm_round_up(P, 4) + (size_t)P * wm_round_up(dh, 4);
+    b->scratch_floats = (scratch + 15) / 16 * 16;
     return wm_bert_set_team(b, NULL, err, cap);
 }
 

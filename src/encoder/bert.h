@@ -49,7 +49,8 @@ typedef struct wm_bert {
 
     // --- threads (team.h): each op of a layer is split into parts; attention has a scratch per thread
     wm_team *team;               // NULL: one thread
-    float *scratch;              // [threads][scratch_floats]: one head's scores [P][P], keys [P][dh], values^T [dh][P]
+    float *scratch;              // [threads][scratch_floats]: one head's scores [P][P], keys^T [dh][P4], values
+                                 // [P][dh4] when dh % 4 != 0 (P4, dh4: rounded up to 4)
     size_t scratch_floats;
 } wm_bert;
 

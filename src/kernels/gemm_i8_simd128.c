@@ -1,5 +1,5 @@
 // int8-weight GEMM, wasm SIMD128. Same results as gemm_i8_scalar.c, bit for bit (exact int32 sums, same f32
-// epilogue order), on weights reordered by wm_pack_weights_i8_simd128 (below) at load.
+// epilogue order), on weights reordered by wm_pack_weights_i8_simd128 (below) before the first forward pass.
 //
 // Weight layout (this kernel's; the file's is kernels.h's, which the relaxed kernel reads): per panel of 4 output
 // channels and block of 4 inputs, 16 bytes [c0 k0-3 | c1 k0-3 | c2 k0-3 | c3 k0-3]:
@@ -15,16 +15,16 @@
 // load, 4 accumulators per row): that tile needs 4*MR accumulators, 16 at MR = 4, and V8 allocates 15 vector
 // registers on x64 (and does not reschedule what clang emits), so it spilled every block, and its group epilogue was
 // a 4x4 transpose-add. GOPS in Node 20 (x86-64, AMD Zen, G = 128) for M,N,K = 128,1536,384 | 128,384,1536 |
-// 16,1536,384 | 512,1536,384 | 512,384,1536 (`make bench-kernels`; its peak for dot + add: 99-103):
+// 16,1536,384 | 512,1536,384 | 512,384,1536 (`make bench-kernels`, several runs; its peak for dot + add: 99-106):
 //   file's layout, MR=4, K loop x2 (the kernel before this one)    73-80 on each
-//   this layout, MR=4, K loop not unrolled (this kernel)            93 | 93 | 91 | 90-93 | 89-92
+//   this layout, MR=4, K loop not unrolled (this kernel)            93-98 | 93-98 | 91-96 | 90-95 | 89-94
 //   this layout, MR=3 | MR=5, not unrolled                          88-91 | 80-88
-//   this layout, MR=4 x2 | MR=6 x2 (clang hoists the second block's loads: spills)    85-89 | 76-81
+//   this layout, MR=4, K loop x2 (clang hoists the second block's loads: spills)    75-80
 // and, in a side-by-side harness where the previous kernel ran at 81-85: the activation pair splat
 // (v128.load32_splat) against int16 weight vectors of 2 inputs x 4 channels, one accumulator per row, MR=8 x4:
 // 78-81; the weights sign-extended into an int16 panel once per call instead of in the loop: no faster. (The relaxed
-// kernel is the other way round: 88-91 GOPS in this layout against 104-112 in the file's, Chromium, `make
-// bench-kernels-relaxed`; hence the file keeps its layout and this build reorders it at load, 2 shuffles per 32
+// kernel is the other way round: 86-91 GOPS in this layout against 104-112 in the file's, Chromium, `make
+// bench-kernels-relaxed`; hence the file keeps its layout and this build reorders it once, 2 shuffles per 32
 // bytes.) MR = WM_GEMM_I8_MR = 4; re-measure with `make bench-kernels KERNEL_MR=n`.
 #ifdef __wasm_simd128__
 #include <wasm_simd128.h>
@@ -42,7 +42,7 @@
 
 #define WM_INLINE static inline __attribute__((always_inline))
 
-// --- load-time reorder: the file's 32-byte blocks [c0 k0-7 | c1 | c2 | c3] -> [c0 k0-3 | .. | c3 k0-3 | c0 k4-7 | ..] --
+// --- reorder, once: the file's 32-byte blocks [c0 k0-7 | c1 | c2 | c3] -> [c0 k0-3 | .. | c3 k0-3 | c0 k4-7 | ..]
 void wm_pack_weights_i8_simd128(int Np, int Kp, int8_t *w) {
   for (size_t i = 0, n = (size_t)Np * Kp; i < n; i += 32) {
     v128_t a = wasm_v128_load(w + i), b = wasm_v128_load(w + i + 16);

@@ -38,13 +38,13 @@ void wm_quantize_rows_i16(int M, int K, int G, const float *x, int ldx, const fl
 
 // y[m][n] = sum_g (row_scale[m][g] * w_scale[n][g]) * sum_{k in g} xq[m][k] * W[n][k]  + (bias ? bias[n] : 0),
 // for n < N, summed over g in order in f32 starting from 0. xq: [M][Kp] int8 (or int16 with |x| <= 2047);
-// row_scale: [M][ng]; w: packed [Np*Kp] (by wm_pack_weights_i8, below); w_scale: packed by panel, [Np/4][ng][4] (the 4 channels of a panel
-// contiguous per group); y: [M][ldy] f32.
+// row_scale: [M][ng]; w: packed [Np*Kp] (as wm_pack_weights_i8 leaves it, below); w_scale: packed by panel,
+// [Np/4][ng][4] (the 4 channels of a panel contiguous per group); y: [M][ldy] f32.
 // Accumulation is exact in int32 for Kp * qmax * 127 < 2^31 (the format reader checks this at load).
-// The weights wm_gemm_i8 / wm_gemm_i16i8 read are in the layout wm_pack_weights_i8 makes of the file's (above),
-// in place, once at load: the file's itself where those are the scalar kernels, another order within each 32-byte
-// block for the SIMD128 ones (gemm_i8_simd128.c says why). Every *_scalar kernel and wm_gemm_u6x2i8 read the
-// file's layout. w: [Np*Kp] bytes, Np a multiple of 4 and Kp of 8.
+// The weights wm_gemm_i8 / wm_gemm_i16i8 read are in the layout wm_pack_weights_i8 makes of the file's (above), in
+// place, once (the encoder: before its first forward pass): the file's itself where those are the scalar kernels,
+// another order within each 32-byte block for the SIMD128 ones (gemm_i8_simd128.c says why). Every *_scalar
+// kernel and wm_gemm_u6x2i8 read the file's layout. w: [Np*Kp] bytes, Np a multiple of 4 and Kp of 8.
 void wm_pack_weights_i8(int Np, int Kp, int8_t *w);
 void wm_gemm_i8(int M, int N, int Kp, int G, const int8_t *xq, const float *row_scale, const int8_t *w,
                 const float *w_scale, const float *bias, float *y, int ldy);
