@@ -3,6 +3,9 @@
 #                       ids: batch 1 at 16/32/128/512 tokens, 256 STS sentences, load-to-ready, wasm sizes, fidelity.
 #                       1 and 2 threads (wembed: batch 1 on 1). Prints a table (ratio ORT/wembed, > 1 = wembed faster) and
 #                       writes bench/results.json. Measures, asserts nothing. BENCH_ARGS="--runs 40" etc.
+#                       Then bench/load.mjs (last byte -> ready, peak memory during a streamed load, bytes shipped) and
+#                       bench/gemm.mjs (the int8 GEMM's GOPS against the measured peak of its instruction mix), both
+#                       merged into bench/results.json ("load", "gemm").
 #                       Then the same cases in headless Chromium (bench/browser.mjs, bench/browser/: Debian's chromium
 #                       via playwright-core, a cross-origin isolated page from tests/browser/server.mjs), one page per
 #                       thread count; its table is printed and merged into bench/results.json under "chromium".
@@ -19,10 +22,13 @@ BENCH_BROWSER_ARGS ?=
 BENCH_MODEL := $(BUILD)/models/gte-small-synth.int8.wemb
 BENCH_PROF_WASM := $(BUILD)/bench/wembed.prof.wasm
 
-bench: dist/wembed.wasm dist/wembed-relaxed.wasm dist/wembed-mt.wasm dist/wembed-relaxed-mt.wasm $(BENCH_MODEL) | $(DEPS_STAMP)
+bench: dist/wembed.wasm dist/wembed-relaxed.wasm dist/wembed-mt.wasm dist/wembed-relaxed-mt.wasm $(BENCH_MODEL) \
+       $(BUILD)/bench_kernels.wasm | $(DEPS_STAMP)
 	@if [ ! -f $(SHARED)/models/gte-small-synth/onnx/model_quantized.onnx ]; then \
 	  echo '!! SKIPPED bench: $(SHARED)/models/gte-small-synth/onnx/model_quantized.onnx is absent'; exit 0; fi; \
 	WEMBED_SHARED=$(abspath $(SHARED))/ node bench/compare.mjs --model $(BENCH_MODEL) $(BENCH_ARGS) && \
+	node --expose-gc bench/load.mjs $(BENCH_MODEL) --out bench/results.json && \
+	node bench/gemm.mjs --wasm $(BUILD)/bench_kernels.wasm --out bench/results.json && \
 	WEMBED_SHARED=$(abspath $(SHARED))/ node bench/browser.mjs --model $(BENCH_MODEL) $(BENCH_BROWSER_ARGS)
 
 bench-browser: dist/wembed.wasm dist/wembed-relaxed.wasm dist/wembed-mt.wasm dist/wembed-relaxed-mt.wasm $(BENCH_MODEL) | $(DEPS_STAMP)
