@@ -296,6 +296,24 @@ export const commands = {
     }
   },
 
+  async bench(argv, ctx) {
+    const a = parseArgs(argv, {
+      model: 'str', threads: 'int', lengths: 'str', runs: 'int', 'batch-runs': 'int', texts: 'str', 'in-format': IN_FORMATS,
+      onnx: 'str', json: 'bool',
+    });
+    if (a.help) return ctx.stdout.write(commandHelp('bench'));
+    noPositional(a);
+    requireOptions(a, 'model');
+    const threads = a.threads ?? 1, runs = a.runs ?? 20, batchRuns = a['batch-runs'] ?? 5;
+    if (!(threads >= 1 && threads <= 64)) throw new UsageError(`--threads ${threads}: expected 1 to 64`);
+    if (!(runs >= 1) || !(batchRuns >= 1)) throw new UsageError('--runs and --batch-runs: expected at least 1');
+    const lengths = (a.lengths ?? '16,32,128,512').split(',').map((x) => (/^\d+$/.test(x.trim()) ? Number(x) : NaN));
+    if (lengths.some((n) => !(n >= 1))) throw new UsageError(`--lengths ${a.lengths}: expected token counts, e.g. 16,128`);
+    const { run } = await import('./bench.js');
+    const result = await run({ ...a, threads, runs, batchRuns, lengths }, ctx, { loadModel, openInput, checkAborted });
+    await ctx.write(a.json ? JSON.stringify(result, null, 2) + '\n' : result.table);
+  },
+
   async info(argv, ctx) {
     const a = parseArgs(argv, { model: 'str' });
     if (a.help) return ctx.stdout.write(commandHelp('info'));

@@ -135,6 +135,36 @@ ${COMMON}
 Example:
   wembed search --model gte-small.wemb --docs corpus.jsonl --top 5 "how do vaccines work"`,
   },
+  bench: {
+    synopsis: 'wembed bench --model M.wemb [--threads N] [--lengths 16,32,128,512] [--runs 20] [--batch-runs 5]\n               [--texts FILE] [--onnx MODEL.onnx] [--json]',
+    text: `Measures the model on this machine: load to ready, one text at each length (median, min and max of --runs
+runs after 3 warm-ups), and a batch of texts per second (median of --batch-runs). With --onnx, onnxruntime-web (its
+wasm backend, the same thread count) runs the same token ids from that ONNX file in the same process, runs
+interleaved, pooled and normalized as the model is, and the table gets the ratio of the two (> 1: wembed faster).
+Both "load to ready" figures are the first load in the process, wasm compilation included.
+
+The texts of each length are built-in English sentences run together and cut at that many tokens (special tokens
+included) by the model's tokenizer; the batch is --texts, or 256 of those sentences. The repository's "make bench"
+is the full comparison (both thread counts, Node and Chromium, sizes, fidelity).
+
+Options:
+  -m, --model FILE          the .wemb model (required)
+  --threads N               embed on N threads (default 1); onnxruntime-web gets the same count
+  --lengths LIST            token counts of the one-text cases (default 16,32,128,512; longer than the model
+                            takes are skipped)
+  --runs N                  timed runs per length (default 20)
+  --batch-runs N            timed runs of the batch (default 5)
+  --texts FILE              the batch: a .txt or .jsonl file (as embed --in); default: 256 built-in sentences
+  --in-format txt|jsonl     how to read --texts (default: from its name or first line)
+  --onnx FILE               compare with onnxruntime-web on this ONNX export of the same model (inputs input_ids,
+                            attention_mask and, if it has one, token_type_ids; output last_hidden_state). Needs the
+                            onnxruntime-web package installed where you run this; it is not a wembed dependency
+  --json                    the figures as JSON instead of the table
+${COMMON}
+
+Example:
+  wembed bench --model gte-small.wemb --onnx gte-small/onnx/model_quantized.onnx --threads 2`,
+  },
   info: {
     synopsis: 'wembed info MODEL.wemb',
     text: `Prints the model's facts as JSON: dim, layers, heads, hidden, intermediate, vocab (size, kept and the corpus of a
@@ -165,6 +195,7 @@ Commands:
   score     score candidate texts against a query
   search    rank documents against a query, top K
   info      a model's facts as JSON
+  bench     time the model here: load, one text per length, a batch; with --onnx, against onnxruntime-web
 
 Run "wembed <command> --help" for a command's options (or "wembed help <command>").
 

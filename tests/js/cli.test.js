@@ -18,7 +18,7 @@ import { HAVE_SHARED, ROOT, SHARED, cosine, dot, readF32, readJsonl, smallModel,
 
 const CLI = path.join(ROOT, 'js/cli.js');
 const skip = !HAVE_SHARED && 'no ../shared';
-const COMMANDS = ['convert', 'embed', 'tokenize', 'score', 'search', 'info'];
+const COMMANDS = ['convert', 'embed', 'tokenize', 'score', 'search', 'info', 'bench'];
 const ESC = /[\x1b\r]/;
 
 let TMP, SMALL;
@@ -126,6 +126,9 @@ test('usage errors exit 2 with "wembed <cmd>: message" and the usage, before tou
     [['search', '--model', M, '--docs', 'd.txt', 'q', '--top', 'ten'], 'search', /--top needs a positive whole number/],
     [['search', '--model', M, '--docs', 'd.txt', 'two', 'queries'], 'search', /one QUERY only/],
     [['info'], 'info', /missing the model file/],
+    [['bench'], 'bench', /missing --model/],
+    [['bench', '--model', M, '--lengths', '16,many'], 'bench', /--lengths 16,many: expected token counts/],
+    [['bench', '--model', M, '--threads', '0'], 'bench', /--threads needs a positive whole number|--threads 0: expected 1 to 64/],
   ];
   for (const [args, cmd, re] of cases) {
     const r = await run(args);
@@ -497,5 +500,27 @@ describe('gte-small-synth reference round trip', { skip }, () => {
     const got = r.out.split('\n').filter(Boolean).map((l) => JSON.parse(l).ids);
     assert.equal(got.length, refs.length);
     refs.forEach((ref, i) => assert.deepEqual(got[i], ref.ids, `text ${i}`));
+  });
+
+  test('bench: against onnxruntime-web on the same ids, one row per length it takes, vectors that agree; --texts; errors', async () => {
+    const m = await testModel('gte-small-synth', 'int8'), onnx = `${SHARED}/models/gte-small-synth/onnx/model_quantized.onnx`;
+    const common = ['--model', m, '--runs', '2', '--batch-runs', '1', '-q'];
+    const j = JSON.parse((await ok(['bench', ...common, '--onnx', onnx, '--lengths', '16,600', '--json'])).out);
+    assert.deepEqual(j.batch1.map((r) => r.tokens), [16]);  // 600: more than the model takes, skipped
+    const [row] = j.batch1;
+    assert.equal(row.wembed_ms.n, 2);
+    assert.ok(row.wembed_ms.median > 0 && row.ort_ms.median > 0 && row.ratio > 0);
+    assert.ok(row.cosine > 0.97, `cosine of the two engines' vectors ${row.cosine}`);  // int8 against int8
+    assert.match(j.ort.version, /^\d+\.\d+/);
+    assert.equal(j.batch.texts, 256);
+    assert.deepEqual(Object.keys(j.batch.ort_texts_per_s).sort(), ['one_at_a_time', 'padded_chunks_of_32']);
+    fs.writeFileSync(tmp('bench.txt'), 'a first text\nand a second one\n');
+    const t = (await ok(['bench', ...common, '--lengths', '8', '--texts', tmp('bench.txt')])).out;
+    assert.match(t, /^\| batch 1, 8 tokens \[ms, median \(min-max\)\] \| [\d.]+ \([\d.]+-[\d.]+\) \|$/m);
+    assert.match(t, /^\| 2 texts, \d+ tokens \[texts\/s, median of 1\] \| [\d.]+ \|$/m);
+    assert.doesNotMatch(t, /onnxruntime-web/);
+    const bad = await run(['bench', ...common, '--lengths', '8', '--onnx', tmp('missing.onnx')]);
+    assert.equal(bad.code, 1);
+    assert.match(bad.err, /^wembed bench: onnxruntime-web cannot open .*missing\.onnx/);
   });
 });
