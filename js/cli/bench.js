@@ -60,14 +60,22 @@ const now = () => performance.now();
 const settle = (ms) => new Promise((r) => setTimeout(r, ms));
 const SETTLE_MS = 20;  // as make bench: both runtimes' idle threads spin a while after a parallel section
 
-/** onnxruntime-web from the user's node_modules (not a dependency of wembed), its wasm files from its own folder. */
+/**
+ * onnxruntime-web from the user's node_modules (not a dependency of wembed): found from the working directory first
+ * (wembed may be installed elsewhere, e.g. globally), then from wembed's own; its wasm files from its own folder.
+ */
 async function importOrt(threads) {
   let ort, dist;
   try {
     const { createRequire } = await import('node:module');
     const { dirname } = await import('node:path');
-    dist = dirname(createRequire(`${process.cwd()}/`).resolve('onnxruntime-web'));
-    ort = await import('onnxruntime-web');
+    const { pathToFileURL } = await import('node:url');
+    const from = (base) => { try { return createRequire(base).resolve('onnxruntime-web'); } catch { return null; } };
+    const entry = from(`${process.cwd()}/`) ?? from(import.meta.url);
+    if (!entry) throw new Error('not found');
+    dist = dirname(entry);
+    const mod = await import(pathToFileURL(entry).href);
+    ort = mod.default ?? mod;
   } catch {
     throw new Error('--onnx needs the onnxruntime-web package where you run this (npm install onnxruntime-web)');
   }
