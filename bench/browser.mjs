@@ -18,10 +18,10 @@
 // same kind of table as compare.mjs (rows marked "chromium") and merges it into bench/results.json under
 // "chromium", keeping whatever else is there (compare.mjs's Node figures).
 // Nothing is asserted: a measurement that cannot run is reported and exits non-zero.
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { relative, resolve } from 'node:path';
 import { ROOT, SHARED, startServer } from '../tests/browser/server.mjs';
-import { machine } from './machine.mjs';
+import { machine, mergeResults } from './machine.mjs';
 
 const CHROMIUM = process.env.WEMBED_CHROMIUM ?? '/usr/bin/chromium';
 const args = process.argv.slice(2);
@@ -186,9 +186,7 @@ async function main() {
   console.log(`command: ${command}\n\n${lines.join('\n')}\n\n${notes.map((n) => `- ${n}`).join('\n')}\n`);
   if (relaxed.rows.length) console.log(`${relaxed.text}\n`);
 
-  let results = {};
-  try { results = JSON.parse(readFileSync(OUT, 'utf8')); } catch { /* absent or unreadable: start afresh */ }
-  results.chromium = {
+  mergeResults(OUT, 'chromium', {
     command, date: new Date().toISOString(), browser: browserVersion, executable: CHROMIUM,
     machine: { before, after },
     settings: { runs: RUNS, warmup: WARMUP, batch_runs: BATCH_RUNS, loads: LOADS, lengths: LENGTHS, batch: N_BATCH,
@@ -196,8 +194,7 @@ async function main() {
     wasm_features: { chromium: p1.wasm, node: { version: process.version, relaxed_simd: nodeRelaxedSimd() } },
     rows, pages, table: lines.join('\n'), notes,
     ...(relaxed.rows.length && { relaxed: { rows: relaxed.rows, table: relaxed.text } }),
-  };
-  writeFileSync(OUT, `${JSON.stringify(results, null, 1)}\n`);
+  });
   console.log(`wrote ${relative(ROOT, OUT)} (key "chromium")`);
 }
 

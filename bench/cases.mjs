@@ -1,13 +1,9 @@
 // The benchmark's cases, shared by its Node half (compare.mjs) and its Chromium page (browser/bench.js), so both
 // measure exactly the same thing. No Node or browser APIs here.
 
-// the timing statistics, cosine and the onnxruntime-web runner come from the package (wembed bench uses them too)
-export { cosine as cos, ortEmbedder, stats } from '../js/cli/bench.js';
-// A pause before each timed run (default 20 ms): both runtimes' idle threads spin for a while after a parallel
-// section before they sleep (ORT's thread pool, wembed's helpers); without it each run would share the cores with the
-// other's spinning threads.
-export const SETTLE_MS = 20;
-export const settle = (ms = SETTLE_MS) => new Promise((r) => setTimeout(r, ms));
+// the timing statistics, cosine, the pause before each timed run and the onnxruntime-web runner come from the
+// package (wembed bench uses them too)
+export { SETTLE_MS, cosine as cos, ortEmbedder, settle, stats } from '../js/cli/bench.js';
 export const summary = (xs) => ({ mean: xs.reduce((a, b) => a + b, 0) / xs.length, min: Math.min(...xs) });
 
 /**

@@ -5,9 +5,9 @@
 // bench/results.json as "gemm". Nothing is asserted.
 //   node bench/gemm.mjs [--wasm build/bench_kernels.wasm] [--out bench/results.json]
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { mergeResults } from './machine.mjs';
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
 const { values: o } = parseArgs({ options: { wasm: { type: 'string', default: `${ROOT}build/bench_kernels.wasm` },
@@ -23,9 +23,5 @@ if (!(peak > 0) || !rows.length) throw new Error(`gemm: no peak or no kernel fig
 console.log(`GEMM micro-benchmark (Node ${process.version}, SIMD128): peak of dot_i16x8 + add ${peak.toFixed(1)} GOPS`);
 console.log('| kernel | M×N×K | G | GOPS | of peak |\n|---|---|---|---|---|');
 for (const x of rows) console.log(`| ${x.kernel} | ${x.M}×${x.N}×${x.K} | ${x.G} | ${x.gops.toFixed(1)} | ${(100 * x.of_peak).toFixed(0)}% |`);
-if (existsSync(o.out)) {
-  const res = JSON.parse(readFileSync(o.out, 'utf8'));
-  res.gemm = { command: 'node bench/gemm.mjs', peak_gops: peak, rows };
-  writeFileSync(o.out, `${JSON.stringify(res, null, 1)}\n`);
-  console.log(`merged into ${o.out} ("gemm")`);
-}
+mergeResults(o.out, 'gemm', { command: 'node bench/gemm.mjs', peak_gops: peak, rows });
+console.log(`merged into ${o.out} ("gemm")`);

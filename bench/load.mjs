@@ -1,10 +1,10 @@
 // Load figures: time from the last byte to a ready model, peak JS memory during a streamed load against the
 // file size, and the bytes a web page ships (wasm + JS, raw and gzip).
 //   node --expose-gc bench/load.mjs [model.wemb] [--out bench/results.json]   (default: build/models/gte-small-synth.int8.wemb)
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { open, readFile, stat } from 'node:fs/promises';
 import { gzipSync } from 'node:zlib';
 import { load } from '../js/index.js';
+import { mergeResults } from './machine.mjs';
 
 const args = process.argv.slice(2), outAt = args.indexOf('--out');
 const OUT = outAt >= 0 ? args.splice(outAt, 2)[1] : null;  // --out results.json: merge the figures in as "load"
@@ -49,11 +49,9 @@ for (const f of shipped) {
   console.log(`  ${f.padEnd(18)} ${String(b.length).padStart(8)} B  ${String(gzipSync(b, { level: 9 }).length).padStart(7)} B gzip`);
 }
 console.log(`shipped to a page (wasm + JS): ${raw} B raw, ${gz} B gzip`);
-if (OUT && existsSync(OUT)) {
-  const res = JSON.parse(readFileSync(OUT, 'utf8'));
-  res.load = { command: 'node --expose-gc bench/load.mjs', model: file, bytes: size, loads: runs.length,
+if (OUT) {
+  mergeResults(OUT, 'load', { command: 'node --expose-gc bench/load.mjs', model: file, bytes: size, loads: runs.length,
     last_byte_to_ready_ms: { median: med(runs.map((r) => r.ready)), min: Math.min(...runs.map((r) => r.ready)) },
-    peak_bytes_above_baseline: med(runs.map((r) => r.peak)), shipped: { raw, gzip: gz } };
-  writeFileSync(OUT, `${JSON.stringify(res, null, 1)}\n`);
+    peak_bytes_above_baseline: med(runs.map((r) => r.peak)), shipped: { raw, gzip: gz } });
   console.log(`merged into ${OUT} ("load")`);
 }

@@ -1,7 +1,8 @@
 // What the machine was doing during a benchmark, for its notes: CPU, cores, SIMD flags, node, load average and the
-// other busy processes (lifetime %CPU > 20) — the 2 cores are often shared, which makes medians noisy.
+// other busy processes (lifetime %CPU > 20) — the 2 cores are often shared, which makes medians noisy. And
+// mergeResults, which the scripts run after compare.mjs use to add their key to bench/results.json.
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 
 /** ignore: a RegExp matching the benchmark's own processes (left out of top_processes). */
@@ -19,4 +20,12 @@ export function machine(ignore) {
     loadavg: loadavg().map((x) => +x.toFixed(2)),
     top_processes: top,
   };
+}
+
+/** Sets results[key] = value in the JSON file (bench/results.json), which starts afresh if absent or unreadable. */
+export function mergeResults(file, key, value) {
+  let results = {};
+  try { results = JSON.parse(readFileSync(file, 'utf8')); } catch { /* absent or unreadable: start afresh */ }
+  results[key] = value;
+  writeFileSync(file, `${JSON.stringify(results, null, 1)}\n`);
 }

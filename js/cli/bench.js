@@ -56,9 +56,13 @@ export const SAMPLE_SENTENCES = [
   'The team celebrated their victory late into the night.', 'Please remember to turn off the lights.',
 ];
 
+// A pause before each timed run (default 20 ms): both runtimes' idle threads spin for a while after a parallel
+// section before they sleep (ORT's thread pool, wembed's helpers); without it each run would share the cores with the
+// other's spinning threads.
+export const SETTLE_MS = 20;
+export const settle = (ms = SETTLE_MS) => new Promise((r) => setTimeout(r, ms));
+
 const now = () => performance.now();
-const settle = (ms) => new Promise((r) => setTimeout(r, ms));
-const SETTLE_MS = 20;  // as make bench: both runtimes' idle threads spin a while after a parallel section
 
 /**
  * onnxruntime-web from the user's node_modules (not a dependency of wembed): found from the working directory first
@@ -131,9 +135,9 @@ export async function run(a, ctx, { loadModel, openInput, checkAborted }) {
       }
       for (let i = 0; i < a.runs; i++) {
         checkAborted(ctx.signal);
-        await settle(SETTLE_MS);
+        await settle();
         t = now(); [wv] = await model.embed([long], opts); w.push(now() - t);
-        if (ortEmbed) { await settle(SETTLE_MS); t = now(); [ov] = await ortEmbed([ids]); o.push(now() - t); }
+        if (ortEmbed) { await settle(); t = now(); [ov] = await ortEmbed([ids]); o.push(now() - t); }
       }
       const row = { tokens: ids.length, wembed_ms: stats(w) };
       if (ortEmbed) Object.assign(row, { ort_ms: stats(o), ratio: stats(o).median / stats(w).median, cosine: cosine(wv, ov) });
@@ -154,12 +158,12 @@ export async function run(a, ctx, { loadModel, openInput, checkAborted }) {
     const bw = [], bo = { one_at_a_time: [], padded_chunks_of_32: [] };
     for (let i = 0; i < a.batchRuns; i++) {
       checkAborted(ctx.signal);
-      await settle(SETTLE_MS);
+      await settle();
       t = now(); await model.embed(texts); bw.push(now() - t);
       if (ortEmbed) {
-        await settle(SETTLE_MS);
+        await settle();
         t = now(); for (const s of seqs) await ortEmbed([s]); bo.one_at_a_time.push(now() - t);
-        await settle(SETTLE_MS);
+        await settle();
         t = now(); for (let j = 0; j < seqs.length; j += 32) await ortEmbed(seqs.slice(j, j + 32)); bo.padded_chunks_of_32.push(now() - t);
       }
     }
