@@ -69,6 +69,12 @@ export interface ModelInfo {
   readonly thread_mode: 'shared' | 'copies' | 'single';
   /** The module's instruction set: 'relaxed' (dist/wembed-relaxed.wasm) or 'simd128' (dist/wembed.wasm). */
   readonly simd: 'relaxed' | 'simd128';
+  /**
+   * The kernel the int8 linears run on (null for f32 / f16 files): 'u8i8' (relaxed SIMD, 8-bit activations, where
+   * the engine's dot takes unsigned bytes: x86 with AVX-VNNI), 'u6x2i8' (relaxed SIMD, activations as two 6-bit
+   * digits), 'i16i8' (SIMD128). The vectors are the same whichever runs.
+   */
+  readonly int8_gemm: 'u8i8' | 'u6x2i8' | 'i16i8' | null;
 }
 
 export interface EmbedOptions {

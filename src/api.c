@@ -117,15 +117,17 @@ const char *wm_info(wm_model *m) {
     if (!ready(m)) return "{}";
     const wm_config *c = &m->bert.cfg;
     static const char *dtypes[] = {"f32", "f16", "int8", "q4"};
+    static const char *gemms[] = {"\"i16i8\"", "\"u6x2i8\"", "\"u8i8\""};  // bert.h's WM_GEMM_* order
     snprintf(m->info, sizeof m->info,
              "{\"dim\":%u,\"hidden\":%u,\"layers\":%u,\"heads\":%u,\"intermediate\":%u,\"vocab\":%u,\"max_positions\":%u,"
              "\"max_tokens\":%u,\"pooling\":\"%s\",\"normalize\":%s,\"metric\":\"%s\",\"dtype\":\"%s\",\"embedding_dtype\":\"%s\","
              "\"activation_bits\":%u,\"quant_group\":%u,\"size\":%llu,\"special_tokens\":%d,\"embedding_rows\":%u,"
-             "\"simd\":\"" WM_SIMD "\"}",
+             "\"simd\":\"" WM_SIMD "\",\"int8_gemm\":%s}",
              c->hidden, c->hidden, c->layers, c->heads, c->intermediate, c->vocab, c->max_positions, c->max_tokens,
              c->pooling == WM_POOL_CLS ? "cls" : "mean", c->normalize ? "true" : "false", c->metric == WM_METRIC_DOT ? "dot" : "cosine",
              dtypes[c->weight_dtype], dtypes[c->emb_dtype], c->weight_dtype == WM_DTYPE_INT8 ? c->act_bits : 0, c->quant_group,
-             (unsigned long long)m->file.total, wm_tokenizer_num_special(m->tok), c->emb_rows ? c->emb_rows : c->vocab);
+             (unsigned long long)m->file.total, wm_tokenizer_num_special(m->tok), c->emb_rows ? c->emb_rows : c->vocab,
+             c->weight_dtype != WM_DTYPE_INT8 ? "null" : gemms[m->bert.int8_gemm]);
     return m->info;
 }
 

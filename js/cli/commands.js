@@ -141,7 +141,7 @@ function reportPruned(model, a, ctx) {
 export const commands = {
   async convert(argv, ctx) {
     const a = parseArgs(argv, {
-      out: 'str', dtype: ['int8', 'f16', 'f32'], 'emb-dtype': ['int8', 'q4', 'f16', 'f32'], ...EMBED_SPEC, name: 'str', metric: METRICS,
+      out: 'str', dtype: ['int8', 'f16', 'f32'], 'emb-dtype': ['int8', 'q4', 'f16', 'f32'], 'act-bits': ['8', '12'], ...EMBED_SPEC, name: 'str', metric: METRICS,
       'query-prefix': 'str', 'passage-prefix': 'str', 'vocab-from': 'str', 'vocab-chars': ['all', 'corpus'],
       'vocab-drop-pruned': 'bool',
     });
@@ -164,7 +164,7 @@ export const commands = {
     const { convert } = await import('../convert/index.js');
     const progress = ctx.progress('convert', { unit: 'layers', quiet: a.quiet });
     const summary = await convert(dir, {
-      output: a.out, dtype: a.dtype ?? 'int8', embDtype: a['emb-dtype'], pooling: a.pooling, normalize: a.normalize, maxTokens: a['max-tokens'],
+      output: a.out, dtype: a.dtype ?? 'int8', embDtype: a['emb-dtype'], actBits: a['act-bits'] && Number(a['act-bits']), pooling: a.pooling, normalize: a.normalize, maxTokens: a['max-tokens'],
       name: a.name, metric: a.metric, queryPrefix: a['query-prefix'], passagePrefix: a['passage-prefix'],
       vocabFrom: a['vocab-from'], vocabChars: a['vocab-chars'], vocabDropPruned: a['vocab-drop-pruned'] ?? false,
       onLog(msg) {

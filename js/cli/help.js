@@ -16,7 +16,7 @@ const COMMON = `  -q, --quiet               no progress or summary on stderr
 
 export const HELP = {
   convert: {
-    synopsis: 'wembed convert <model-dir> -o model.wemb [--dtype int8|f16|f32] [--emb-dtype int8|q4|f16|f32] [--pooling cls|mean]\n                 [--normalize|--no-normalize] [--max-tokens N] [--name NAME] [--metric cosine|dot]\n                 [--query-prefix TEXT] [--passage-prefix TEXT]\n                 [--vocab-from CORPUS [--vocab-chars all|corpus] [--vocab-drop-pruned]]',
+    synopsis: 'wembed convert <model-dir> -o model.wemb [--dtype int8|f16|f32] [--emb-dtype int8|q4|f16|f32] [--act-bits 8|12]\n                 [--pooling cls|mean] [--normalize|--no-normalize] [--max-tokens N] [--name NAME] [--metric cosine|dot]\n                 [--query-prefix TEXT] [--passage-prefix TEXT]\n                 [--vocab-from CORPUS [--vocab-chars all|corpus] [--vocab-drop-pruned]]',
     text: `Converts a Hugging Face / sentence-transformers BERT folder (config.json, tokenizer.json, model.safetensors,
 and the sentence-transformers files that set pooling, normalization and the token limit) into one .wemb file.
 
@@ -27,6 +27,9 @@ Options:
   --emb-dtype int8|q4|f16|f32
                             the word-embedding table (default: as --dtype); q4 = 4 bits per value with a scale and
                             minimum per 32 values: a smaller file, measurably less exact (docs/architecture.md)
+  --act-bits 8|12           int8: bits of the activations, quantized at run time per token and group (default 12,
+                            the closest to the float model; 8: about twice as fast where relaxed SIMD takes 8-bit
+                            operands, e.g. Chromium on x86 with AVX-VNNI, slightly less exact: docs/architecture.md)
   --pooling cls|mean        override the folder's pooling
   --normalize, --no-normalize
                             override the folder's normalization

@@ -32,6 +32,9 @@ function packageVersion() {
 const DTYPES = { f32: DTYPE.F32, f16: DTYPE.F16, int8: DTYPE.INT8 };
 const EMB_DTYPES = { ...DTYPES, q4: DTYPE.Q4 }; // q4: the word-embedding table only
 export const DEFAULT_GROUP = 128;
+// 12: the closest to the float model. 8 (convert --act-bits 8) takes one relaxed-SIMD dot per 16 multiply-adds
+// where the engine's dot takes unsigned bytes (x86 with AVX-VNNI: about twice 12-bit's speed in Chromium), but
+// flips a near tie the parity tests pin (docs/architecture.md, "Activation bits").
 export const DEFAULT_ACT_BITS = 12;
 
 /** Every tensor the encoder needs, with the shape config.json implies: [[name, shape]] (names without prefix). */
@@ -85,7 +88,7 @@ function checkTensors(store, model, configFile) {
  *   smoothAlpha  SmoothQuant migration strength for QKV / FFN_IN input scales (default 0.5; 0 = none)
  *   group        int8: inputs per scale group along K, for weights and activations (config field 64; a multiple
  *                of 8; default DEFAULT_GROUP; 0 = one scale per output channel and per token)
- *   actBits      run-time activation bits for int8 weights (config field 60; default 8)
+ *   actBits      run-time activation bits for int8 weights, 2..12 (config field 60; default DEFAULT_ACT_BITS, 12)
  *   vocabFrom    a corpus file (UTF-8 text, one text per line, or JSON lines with "text"): prune the vocabulary to the
  *                pieces the model's tokenizer produces on it (with and without the query / passage prefixes), plus
  *                unk, specials, added tokens, byte-fallback pieces and (vocabChars 'all', the default) every

@@ -32,18 +32,34 @@ static void bind_linear(wm_linear *L, const wm_file *f, uint32_t layer, int j, i
     L->in_scale = section(f, base + WM_PART_IN_SCALE, layer);
 }
 
-// The int8 weights into the order this build's wm_gemm_i8 / wm_gemm_i16i8 read (kernels.h), in place, once: at the
+// The int8 weights into the order this build's wm_gemm_i16i8 reads (kernels.h), in place, once: at the
 // first forward pass rather than at load, because until then the bytes are still the file, which the JS side copies
-// into each worker of a 'copies' pool (js/core.js fileBytes). Nothing to do where the u6x2 GEMM, which reads the
-// file's order, takes every int8 linear. The bytes are this model's own (wm_open's buffer).
+// into each worker of a 'copies' pool (js/core.js fileBytes). Nothing to do where the relaxed GEMMs (u6x2, u8), which
+// read the file's order, take every int8 linear. The bytes are this model's own (wm_open's buffer).
 static void pack_weights(wm_bert *b) {
-    if (b->weights_packed || WM_GEMM_U6X2 || b->cfg.weight_dtype != WM_DTYPE_INT8) return;
+    if (b->weights_packed || b->cfg.weight_dtype != WM_DTYPE_INT8 || b->int8_gemm == WM_GEMM_U6X2_I8 ||
+        b->int8_gemm == WM_GEMM_U8_I8)
+        return;
     for (uint32_t l = 0; l < b->cfg.layers; l++) {
         wm_linear *Ls[4] = {&b->layers[l].qkv, &b->layers[l].attn_out, &b->layers[l].ffn_in, &b->layers[l].ffn_out};
         for (int j = 0; j < 4; j++)
             wm_pack_weights_i8(wm_round_up(Ls[j]->N, WM_GEMM_NR), Ls[j]->Kp, (int8_t *)Ls[j]->w);
     }
     b->weights_packed = 1;
+}
+
+// Relaxed SIMD: 8-bit activations as u8 where this engine's dot takes them exactly (one dot-add per 16
+// multiply-adds), else as u6x2 digits (two). SIMD128 and scalar: int16 for any act_bits (SIMD128: 97-99 GOPS against
+// 80-83 for int8 activations, which V8 sign-extends after loading; make bench-kernels). The same sums every way.
+static int choose_int8_gemm(const wm_config *c) {
+    if (WM_GEMM_U6X2) return c->act_bits <= 8 && wm_gemm_u8i8_exact() ? WM_GEMM_U8_I8 : WM_GEMM_U6X2_I8;
+    return WM_GEMM_I16_I8;
+}
+
+// b->int8_gemm, with the kernels this build never chooses folded away (their code stays out of the module)
+static inline int int8_gemm(const wm_bert *b) {
+    if (WM_GEMM_U6X2) return b->int8_gemm == WM_GEMM_U8_I8 ? WM_GEMM_U8_I8 : WM_GEMM_U6X2_I8;
+    return WM_GEMM_I16_I8;
 }
 
 static float *carve(char **p, size_t bytes) {
@@ -64,6 +80,7 @@ int wm_bert_init(wm_bert *b, const wm_file *f, char *err, size_t cap) {
     b->type_emb = section(f, WM_SEC_EMB_TYPE, 0);
     b->emb_ln_gamma = section(f, WM_SEC_EMB_LN_GAMMA, 0);
     b->emb_ln_beta = section(f, WM_SEC_EMB_LN_BETA, 0);
+    b->int8_gemm = choose_int8_gemm(c);
     b->layers = calloc(c->layers, sizeof *b->layers);
     if (!b->layers) return fail(err, cap, "out of memory for the layer table");
     for (uint32_t l = 0; l < c->layers; l++) {
@@ -155,12 +172,12 @@ static void quantize_part(void *args, int part, int thread) {
     range(j->M, part, j->parts, &r0, &r1);
     const float *x = j->x + (size_t)r0 * j->ldx;
     float *rs = j->b->row_scale + (size_t)r0 * ng;
-    if (WM_GEMM_U6X2) {  // relaxed SIMD: the same values as digits, the same y (kernels.h)
-        wm_quantize_rows_u6x2(r1 - r0, L->K, L->G, x, j->ldx, L->in_scale, qmax, (uint8_t *)j->b->xq + (size_t)r0 * L->Kp * 2, rs);
-    } else if (j->b->cfg.act_bits <= 8) {
-        wm_quantize_rows_i8(r1 - r0, L->K, L->G, x, j->ldx, L->in_scale, qmax, (int8_t *)j->b->xq + (size_t)r0 * L->Kp, rs);
-    } else {
-        wm_quantize_rows_i16(r1 - r0, L->K, L->G, x, j->ldx, L->in_scale, qmax, (int16_t *)j->b->xq + (size_t)r0 * L->Kp, rs);
+    const int kind = int8_gemm(j->b);
+    void *q = (char *)j->b->xq + (size_t)r0 * L->Kp * (kind == WM_GEMM_U8_I8 ? 1 : 2);
+    switch (kind) {  // the same values in each layout (kernels.h)
+    case WM_GEMM_U8_I8: wm_quantize_rows_u8(r1 - r0, L->K, L->G, x, j->ldx, L->in_scale, qmax, q, rs); break;
+    case WM_GEMM_U6X2_I8: wm_quantize_rows_u6x2(r1 - r0, L->K, L->G, x, j->ldx, L->in_scale, qmax, q, rs); break;
+    default: wm_quantize_rows_i16(r1 - r0, L->K, L->G, x, j->ldx, L->in_scale, qmax, q, rs);
     }
 }
 
@@ -182,12 +199,11 @@ static void gemm_part(void *args, int part, int thread) {
         // packed by panels of 4 channels: panel n0/4 starts at byte n0*Kp, its scales at n0*ng (kernels.h)
         const int8_t *w = (const int8_t *)L->w + (size_t)n0 * L->Kp;
         const float *ws = L->w_scale + (size_t)n0 * wm_groups(L->Kp, L->G);
-        if (WM_GEMM_U6X2)
-            wm_gemm_u6x2i8(j->M, n1 - n0, L->Kp, L->G, b->xq, b->row_scale, w, ws, bias, y, j->ldy);
-        else if (b->cfg.act_bits <= 8)
-            wm_gemm_i8(j->M, n1 - n0, L->Kp, L->G, b->xq, b->row_scale, w, ws, bias, y, j->ldy);
-        else
-            wm_gemm_i16i8(j->M, n1 - n0, L->Kp, L->G, b->xq, b->row_scale, w, ws, bias, y, j->ldy);
+        switch (int8_gemm(b)) {
+        case WM_GEMM_U8_I8: wm_gemm_u8i8(j->M, n1 - n0, L->Kp, L->G, b->xq, b->row_scale, w, ws, bias, y, j->ldy); break;
+        case WM_GEMM_U6X2_I8: wm_gemm_u6x2i8(j->M, n1 - n0, L->Kp, L->G, b->xq, b->row_scale, w, ws, bias, y, j->ldy); break;
+        default: wm_gemm_i16i8(j->M, n1 - n0, L->Kp, L->G, b->xq, b->row_scale, w, ws, bias, y, j->ldy);
+        }
     }
     }
 }

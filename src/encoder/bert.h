@@ -19,6 +19,10 @@ typedef struct wm_linear {
     const float *in_scale;     // int8: [K] per input channel, applied before quantizing the activation
 } wm_linear;
 
+// The int8 GEMM and activation layout of kernels.h an int8 model runs on: the fastest that computes its sums
+// exactly in this build, on this engine (bert.c choose_int8_gemm).
+enum { WM_GEMM_I16_I8, WM_GEMM_U6X2_I8, WM_GEMM_U8_I8 };
+
 typedef struct wm_layer {
     wm_linear qkv, attn_out, ffn_in, ffn_out;
     const float *attn_ln_gamma, *attn_ln_beta;  // [H]
@@ -35,6 +39,7 @@ typedef struct wm_bert {
     const float *emb_ln_gamma, *emb_ln_beta;  // [H]
     wm_layer *layers;            // [L]
     int weights_packed;          // the int8 linears are in wm_pack_weights_i8's order (bert.c pack_weights)
+    int int8_gemm;               // WM_GEMM_*: how the int8 linears take their activations, chosen at init
 
     // --- arena: sized once at load for max_rows packed tokens; nothing is allocated per call
     int max_rows;                // token rows per forward pass (>= max_positions)
@@ -44,7 +49,7 @@ typedef struct wm_bert {
     float *qkv;                  // [max_rows][3H]
     float *ctx;                  // [max_rows][H] attention output (heads concatenated)
     float *ffn;                  // [max_rows][I]
-    void *xq;                    // [max_rows][max(Hp, Ip)] int8, int16 or u6x2 quantized activations
+    void *xq;                    // [max_rows][max(Hp, Ip)] int16, u8 or u6x2 quantized activations
     float *row_scale;            // [max_rows][groups] per token and group of the quantized activations
 
     // --- threads (team.h): each op of a layer is split into parts; attention has a scratch per thread

@@ -1,7 +1,8 @@
 // The public kernels of kernels.h: the SIMD128 variant in the wasm builds (-msimd128), the scalar one elsewhere;
-// the u6x2 GEMM's relaxed variant in the relaxed build. Plain forwarding calls (wasm-opt inlines them in the emcc
-// build; the relaxed build, linked without wasm-opt, keeps one call per kernel call); no run-time detection here:
-// a module either validates or does not load, and js/core.js picks the module.
+// the u8 and u6x2 GEMMs' relaxed variants in the relaxed build. Plain forwarding calls (wasm-opt inlines them in the emcc
+// build; the relaxed build, linked without wasm-opt, keeps one call per kernel call). js/core.js picks the module
+// (a module either validates or does not load); within the relaxed one, wm_gemm_u8i8_exact tells the encoder
+// whether the engine's dot takes u8 activations.
 #include "kernels/kernels_impl.h"
 
 #ifdef __wasm_simd128__
@@ -28,6 +29,25 @@ void wm_gemm_u6x2i8(int M, int N, int Kp, int G, const uint8_t *xd, const float 
   wm_gemm_u6x2i8_relaxed(M, N, Kp, G, xd, row_scale, w, w_scale, bias, y, ldy);
 #else
   wm_gemm_u6x2i8_scalar(M, N, Kp, G, xd, row_scale, w, w_scale, bias, y, ldy);
+#endif
+}
+void wm_quantize_rows_u8(int M, int K, int G, const float *x, int ldx, const float *in_scale, int qmax, uint8_t *xq,
+                         float *row_scale) {
+  WM_FAST(wm_quantize_rows_u8)(M, K, G, x, ldx, in_scale, qmax, xq, row_scale);
+}
+void wm_gemm_u8i8(int M, int N, int Kp, int G, const uint8_t *xq, const float *row_scale, const int8_t *w,
+                  const float *w_scale, const float *bias, float *y, int ldy) {
+#ifdef __wasm_relaxed_simd__
+  wm_gemm_u8i8_relaxed(M, N, Kp, G, xq, row_scale, w, w_scale, bias, y, ldy);
+#else
+  wm_gemm_u8i8_scalar(M, N, Kp, G, xq, row_scale, w, w_scale, bias, y, ldy);
+#endif
+}
+int wm_gemm_u8i8_exact(void) {
+#ifdef __wasm_relaxed_simd__
+  return wm_gemm_u8i8_exact_relaxed();
+#else
+  return 0;  // the scalar twin is exact everywhere, but only the relaxed one is ever faster than wm_gemm_i8
 #endif
 }
 void wm_pack_weights_i8(int Np, int Kp, int8_t *w) { WM_FAST(wm_pack_weights_i8)(Np, Kp, w); }

@@ -1,4 +1,5 @@
-// int8-weight GEMM, portable C: the reference for gemm_i8_simd128.c and gemm_i8_relaxed.c.
+// int8-weight GEMM, portable C: the reference for gemm_i8_simd128.c and gemm_i8_relaxed.c, on each activation
+// layout of kernels.h (int8, int16, u8, u6x2).
 // y[m][n] = sum_g (row_scale[m][g] * w_scale[n][g]) * (float)acc_g [+ bias[n]], acc_g = sum_{k in group g}
 // xq[m][k] * W[n][k] exact in int32. The f32 epilogue is evaluated in exactly this order (groups in order,
 // starting from 0, bias last) in every variant, so all variants give bit-identical y.
@@ -6,6 +7,7 @@
 
 // --- activation k of a block, by operand layout (kernels.h) ---------------------------------------------------------
 #define X_PLAIN(xb, j) ((int32_t)(xb)[j])
+#define X_U8(xb, j) ((int32_t)(xb)[j] - 128)
 #define X_U6X2(xb, j) (64 * (int32_t)(xb)[j] + (int32_t)(xb)[8 + (j)] - 2048)
 
 // --- one 4-channel panel, one row, one group of blocks ----------------------------------------------------------
@@ -23,6 +25,7 @@
   }
 WM_GEMM_I8_GROUP(panel_group_i8, int8_t, 8, X_PLAIN)
 WM_GEMM_I8_GROUP(panel_group_i16, int16_t, 8, X_PLAIN)
+WM_GEMM_I8_GROUP(panel_group_u8, uint8_t, 8, X_U8)
 WM_GEMM_I8_GROUP(panel_group_u6x2, uint8_t, 16, X_U6X2)
 
 // The scalar kernels read the file's layout as it is.
@@ -52,4 +55,5 @@ void wm_pack_weights_i8_scalar(int Np, int Kp, int8_t *w) { (void)Np, (void)Kp, 
   }
 WM_GEMM_I8_SCALAR(wm_gemm_i8_scalar, int8_t, 1, panel_group_i8)
 WM_GEMM_I8_SCALAR(wm_gemm_i16i8_scalar, int16_t, 1, panel_group_i16)
+WM_GEMM_I8_SCALAR(wm_gemm_u8i8_scalar, uint8_t, 1, panel_group_u8)
 WM_GEMM_I8_SCALAR(wm_gemm_u6x2i8_scalar, uint8_t, 2, panel_group_u6x2)

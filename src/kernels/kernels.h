@@ -63,6 +63,19 @@ void wm_quantize_rows_u6x2(int M, int K, int G, const float *x, int ldx, const f
                            uint8_t *xd, float *row_scale);
 void wm_gemm_u6x2i8(int M, int N, int Kp, int G, const uint8_t *xd, const float *row_scale, const int8_t *w,
                     const float *w_scale, const float *bias, float *y, int ldy);
+// --- 8-bit activations as unsigned bytes ("u8"): x + 128, |x| <= 127, [M][Kp] bytes in input order -------------
+// On x86 with AVX-VNNI the relaxed dot is vpdpbusd, which multiplies the second operand's bytes as UNSIGNED, all 8
+// bits, without saturation: there one dot-add takes 16 multiply-adds of an 8-bit activation, where the u6x2 digits
+// need two (sum w x = sum w (x + 128) - 128 sum w, exact in int32 as the others). Other engines read those bytes
+// as signed (ARM's sdot) or saturate pairs (x86 without VNNI: pmaddubsw), so wm_gemm_u8i8 is used only where
+// wm_gemm_u8i8_exact() says this engine's dot computed a known u8 x s8 result, saturating pairs included. It gives
+// wm_gemm_i8's y for xq - 128, bit for bit. wm_quantize_rows_u8 = wm_quantize_rows_i8 (qmax <= 127) + 128.
+void wm_quantize_rows_u8(int M, int K, int G, const float *x, int ldx, const float *in_scale, int qmax,
+                         uint8_t *xq, float *row_scale);
+void wm_gemm_u8i8(int M, int N, int Kp, int G, const uint8_t *xq, const float *row_scale, const int8_t *w,
+                  const float *w_scale, const float *bias, float *y, int ldy);
+int wm_gemm_u8i8_exact(void);  // 1 in the relaxed build on an engine whose dot is u8 x s8 exact (checked, not assumed)
+
 // 1 in the build where wm_gemm_u6x2i8 is the fastest int8 GEMM (relaxed SIMD): the encoder then quantizes to
 // digits for every int8 linear (any act_bits: qmax <= 2047), else to int8 / int16 for wm_gemm_i8 / wm_gemm_i16i8.
 #ifdef __wasm_relaxed_simd__

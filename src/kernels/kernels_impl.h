@@ -2,7 +2,7 @@
 //   wm_<name>_scalar   portable C, always compiled: the reference
 //   wm_<name>_simd128  wasm SIMD128, compiled only when __wasm_simd128__ is defined (emcc -msimd128)
 //   wm_<name>_relaxed  wasm relaxed SIMD, only when __wasm_relaxed_simd__ is defined (clang-19 -mrelaxed-simd);
-//                      so far the u6x2 GEMM alone, whose SIMD128 build has no variant (nothing would call it)
+//                      so far the u8 and u6x2 GEMMs alone, which have no SIMD128 variant (nothing would call it)
 // Same arguments and semantics as the public function of the same name (kernels.h). The int8 GEMM and the
 // quantizers of both variants give bit-identical results; the float reductions (GEMM, LayerNorm, softmax, dot)
 // sum in a different order, so they agree to rounding only (test_kernels.c states the tolerances).
@@ -17,6 +17,8 @@
                                    int qmax, int8_t *xq, float *row_scale);                                    \
   void wm_quantize_rows_i16##SUFFIX(int M, int K, int G, const float *x, int ldx, const float *in_scale,      \
                                     int qmax, int16_t *xq, float *row_scale);                                  \
+  void wm_quantize_rows_u8##SUFFIX(int M, int K, int G, const float *x, int ldx, const float *in_scale,       \
+                                   int qmax, uint8_t *xq, float *row_scale);                                   \
   void wm_quantize_rows_u6x2##SUFFIX(int M, int K, int G, const float *x, int ldx, const float *in_scale,     \
                                      int qmax, uint8_t *xd, float *row_scale);                                 \
   void wm_pack_weights_i8##SUFFIX(int Np, int Kp, int8_t *w);                                                  \
@@ -43,11 +45,16 @@ WM_KERNEL_VARIANTS(_scalar)
 WM_KERNEL_VARIANTS(_simd128)
 #endif
 
+void wm_gemm_u8i8_scalar(int M, int N, int Kp, int G, const uint8_t *xq, const float *row_scale, const int8_t *w,
+                         const float *w_scale, const float *bias, float *y, int ldy);
 void wm_gemm_u6x2i8_scalar(int M, int N, int Kp, int G, const uint8_t *xd, const float *row_scale, const int8_t *w,
                            const float *w_scale, const float *bias, float *y, int ldy);
 #ifdef __wasm_relaxed_simd__
 void wm_gemm_u6x2i8_relaxed(int M, int N, int Kp, int G, const uint8_t *xd, const float *row_scale, const int8_t *w,
                             const float *w_scale, const float *bias, float *y, int ldy);
+void wm_gemm_u8i8_relaxed(int M, int N, int Kp, int G, const uint8_t *xq, const float *row_scale, const int8_t *w,
+                          const float *w_scale, const float *bias, float *y, int ldy);
+int wm_gemm_u8i8_exact_relaxed(void);
 #endif
 
 // Polynomial coefficients shared by the scalar functions below and their 4-lane copies in ops_simd128.c, highest

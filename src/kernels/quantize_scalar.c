@@ -9,6 +9,7 @@
 // --- how a quantized value v is stored at input k of a row (k counted from a multiple of 8) -------------------------
 #define STORE_I8(q, k, v) (((int8_t *)(q))[k] = (int8_t)(v))
 #define STORE_I16(q, k, v) (((int16_t *)(q))[k] = (int16_t)(v))
+#define STORE_U8(q, k, v) (((uint8_t *)(q))[k] = (uint8_t)((int)(v) + 128))  // u8 (kernels.h): v + 128
 // u6x2 (kernels.h): v + 2048 = 64 hi + lo, hi at byte (k/8)*16 + k%8 and lo 8 bytes further
 #define STORE_U6X2(q, k, v)                                                                                      \
   (((uint8_t *)(q))[(k) / 8 * 16 + (k) % 8] = (uint8_t)(((int)(v) + 2048) >> 6),                                \
@@ -40,6 +41,7 @@
   }
 WM_QUANTIZE_ROW(quantize_row_i8, STORE_I8, 1)
 WM_QUANTIZE_ROW(quantize_row_i16, STORE_I16, 2)
+WM_QUANTIZE_ROW(quantize_row_u8, STORE_U8, 1)
 WM_QUANTIZE_ROW(quantize_row_u6x2, STORE_U6X2, 2)
 
 // --- public entry points ------------------------------------------------------------------------------------------
@@ -57,6 +59,14 @@ void wm_quantize_rows_i16_scalar(int M, int K, int G, const float *x, int ldx, c
   int Kp = wm_round_up(K, WM_GEMM_KB), ng = wm_groups(Kp, G);
   for (int m = 0; m < M; m++)
     quantize_row_i16(K, G, x + (size_t)m * ldx, in_scale, qmax, xq + (size_t)m * Kp, row_scale + (size_t)m * ng);
+}
+
+void wm_quantize_rows_u8_scalar(int M, int K, int G, const float *x, int ldx, const float *in_scale, int qmax,
+                                uint8_t *xq, float *row_scale) {
+  if (qmax > 127) qmax = 127;
+  int Kp = wm_round_up(K, WM_GEMM_KB), ng = wm_groups(Kp, G);
+  for (int m = 0; m < M; m++)
+    quantize_row_u8(K, G, x + (size_t)m * ldx, in_scale, qmax, xq + (size_t)m * Kp, row_scale + (size_t)m * ng);
 }
 
 void wm_quantize_rows_u6x2_scalar(int M, int K, int G, const float *x, int ldx, const float *in_scale, int qmax,

@@ -21,14 +21,16 @@ WM_INLINE v128_t quant4(const float *x, const float *s, int k, v128_t inv, v128_
 }
 
 // --- one group of a row --------------------------------------------------------------------------------------------
-// Output layouts (kernels.h): int8, int16, or u6x2 digits (2 bytes per input, like int16).
-enum { OUT_I8, OUT_I16, OUT_U6X2 };
+// Output layouts (kernels.h): int8, int16, u8 (v + 128), or u6x2 digits (2 bytes per input, like int16).
+enum { OUT_I8, OUT_I16, OUT_U8, OUT_U6X2 };
 
 WM_INLINE void store_one(int out, void *q, int k, float v) {
   if (out == OUT_I8) {
     ((int8_t *)q)[k] = (int8_t)v;
   } else if (out == OUT_I16) {
     ((int16_t *)q)[k] = (int16_t)v;
+  } else if (out == OUT_U8) {
+    ((uint8_t *)q)[k] = (uint8_t)((int)v + 128);
   } else {
     int u = (int)v + 2048;
     ((uint8_t *)q)[k / 8 * 16 + k % 8] = (uint8_t)(u >> 6);
@@ -58,6 +60,9 @@ WM_INLINE float quantize_group(int out, int K, int Kp, const float *x, const flo
         wasm_v128_store((int16_t *)q + k, h);
       } else if (out == OUT_I8) {
         wasm_v128_store64_lane((int8_t *)q + k, wasm_i8x16_narrow_i16x8(h, h), 0);
+      } else if (out == OUT_U8) {  // |h| <= 127: + 128 is the sign bit flipped
+        v128_t b = wasm_v128_xor(wasm_i8x16_narrow_i16x8(h, h), wasm_i8x16_splat((int8_t)0x80));
+        wasm_v128_store64_lane((uint8_t *)q + k, b, 0);
       } else {  // h + 2048 in [1, 4095]: its digits in [0, 63] narrow exactly to [8 hi | 8 lo]
         v128_t u = wasm_i16x8_add(h, wasm_i16x8_splat(2048));
         v128_t d = wasm_u8x16_narrow_i16x8(wasm_u16x8_shr(u, 6), wasm_v128_and(u, wasm_i16x8_splat(63)));
@@ -74,7 +79,7 @@ WM_INLINE float quantize_group(int out, int K, int Kp, const float *x, const flo
 WM_INLINE void quantize_rows(int out, int M, int K, int G, const float *x, int ldx, const float *s, int qmax, void *xq,
                              float *row_scale) {
   int Kp = wm_round_up(K, WM_GEMM_KB), ng = wm_groups(Kp, G);
-  const size_t esz = out == OUT_I8 ? 1 : 2;  // bytes per input
+  const size_t esz = out == OUT_I8 || out == OUT_U8 ? 1 : 2;  // bytes per input
   for (int m = 0; m < M; m++) {
     const float *xr = x + (size_t)m * ldx;
     float *a = row_scale + (size_t)m * ng;
@@ -95,6 +100,12 @@ void wm_quantize_rows_i8_simd128(int M, int K, int G, const float *x, int ldx, c
 void wm_quantize_rows_i16_simd128(int M, int K, int G, const float *x, int ldx, const float *in_scale, int qmax,
                                   int16_t *xq, float *row_scale) {
   quantize_rows(OUT_I16, M, K, G, x, ldx, in_scale, qmax, xq, row_scale);
+}
+
+void wm_quantize_rows_u8_simd128(int M, int K, int G, const float *x, int ldx, const float *in_scale, int qmax,
+                                 uint8_t *xq, float *row_scale) {
+  if (qmax > 127) qmax = 127;
+  quantize_rows(OUT_U8, M, K, G, x, ldx, in_scale, qmax, xq, row_scale);
 }
 
 void wm_quantize_rows_u6x2_simd128(int M, int K, int G, const float *x, int ldx, const float *in_scale, int qmax,

@@ -3,7 +3,7 @@
 // js/index.js, tokenizes every reference text and embeds a few hundred (WEMBED_BROWSER_PICK=all: every one);
 // Node embeds the same texts through js/index.js. Chromium runs relaxed SIMD, so it loads dist/wembed-relaxed.wasm,
 // while Node 20 loads dist/wembed.wasm (SIMD128). Asserted: the vectors and scores are bit for bit identical
-// anyway, the ids equal the reference ids, model.info matches (but for info.simd), the download progress is sane,
+// anyway, the ids equal the reference ids, model.info matches (but for info.simd and info.int8_gemm), the download progress is sane,
 // a corrupted copy rejects with an Error naming the section and the CRC, and nothing is fetched beyond 127.0.0.1.
 // Screenshot of the page's results view: build/browser/page.png.
 import { test } from 'node:test';
@@ -12,7 +12,7 @@ import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
 import { ROOT, startServer } from './server.mjs';
 import { parseRanges } from './ranges.js';
-import { HAVE_SHARED, SHARED, testModel } from '../js/common.mjs';
+import { HAVE_SHARED, SHARED, relaxedInt8Gemm, testModel } from '../js/common.mjs';
 import { load } from '../../js/index.js';
 import { KIND, isPerLayer, parseTable, sectionName } from '../../js/format.js';
 
@@ -137,10 +137,14 @@ test('browser proof: Chromium loads by URL, and ids, info and vectors match Node
     assert.equal(got.crossOriginIsolated, true);
 
     // --- info: the same, but for the module each loaded (Chromium: relaxed SIMD; Node 20 cannot run it)
-    const { simd: gotSimd, ...gotInfo } = got.info, { simd: wantSimd, ...wantInfo } = want.info;
+    const { simd: gotSimd, int8_gemm: gotGemm, ...gotInfo } = got.info, { simd: wantSimd, int8_gemm: wantGemm, ...wantInfo } = want.info;
     assert.deepEqual(gotInfo, wantInfo, 'model.info differs between the browser and Node');
     assert.equal(gotSimd, 'relaxed', 'Chromium runs relaxed SIMD, yet js/core.js did not load dist/wembed-relaxed.wasm');
     assert.equal(wantSimd, 'simd128');
+    assert.equal(wantGemm, 'i16i8');
+    const relaxedGemm = relaxedInt8Gemm(got.info.activation_bits);
+    if (relaxedGemm) assert.equal(gotGemm, relaxedGemm, 'the relaxed module\'s int8 GEMM');
+    else assert.match(gotGemm, /^(u8i8|u6x2i8)$/);
     assert.equal(got.dim, 512);
     assert.equal(got.info.size, fileBytes.length);
     assert.equal(got.info.max_tokens, 512);

@@ -18,9 +18,9 @@ async function embedWith(model, texts, options) {
   const t = performance.now();
   const vectors = await m.embed(texts);
   const ms = performance.now() - t;
-  const { simd, threads, thread_mode: mode } = m.info;
+  const { simd, threads, thread_mode: mode, int8_gemm: gemm } = m.info;
   m.dispose();
-  return { vectors, ms, simd, threads, mode };
+  return { vectors, ms, simd, threads, mode, gemm };
 }
 
 /** cases: [{ model: URL, texts: string[], threads?: number }] */
@@ -38,6 +38,7 @@ export async function compareModules(cases) {
       model, texts: texts.length,
       simd: { default: dflt.simd, relaxed: relaxed.simd, simd128: simd128.simd, threaded: threaded.simd, copies: copies.simd },
       threads: [threaded.threads, threaded.mode, copies.threads, copies.mode],
+      gemm: { default: dflt.gemm, relaxed: relaxed.gemm, simd128: simd128.gemm, threaded: threaded.gemm, copies: copies.gemm },
       ms: { default: dflt.ms, relaxed: relaxed.ms, simd128: simd128.ms },
       diff: {
         relaxed_vs_simd128: firstDiff(relaxed.vectors, simd128.vectors),

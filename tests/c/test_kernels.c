@@ -122,7 +122,7 @@ static void test_quantize_case(int M, int K, int G, int ldx, int use_scale, int 
   int16_t *q16 = xmalloc(2 * (size_t)M * Kp), *q16s = xmalloc(2 * (size_t)M * Kp);
   float *rs = xmalloc(4 * (size_t)M * ng), *rss = xmalloc(4 * (size_t)M * ng);
   int eqmax = i16 ? qmax : (qmax > 127 ? 127 : qmax);
-  int u6x2_same = 1;
+  int u6x2_same = 1, u8_same = 1;
   if (i16) {
     wm_quantize_rows_i16(M, K, G, x, ldx, sp, qmax, q16, rs);
     wm_quantize_rows_i16_scalar(M, K, G, x, ldx, sp, qmax, q16s, rss);
@@ -141,6 +141,16 @@ static void test_quantize_case(int M, int K, int G, int ldx, int use_scale, int 
   } else {
     wm_quantize_rows_i8(M, K, G, x, ldx, sp, qmax, q8, rs);
     wm_quantize_rows_i8_scalar(M, K, G, x, ldx, sp, qmax, q8s, rss);
+    // both u8 variants: the int8 values + 128, the same row scales
+    uint8_t *u = xmalloc((size_t)M * Kp), *us = xmalloc((size_t)M * Kp);
+    float *ru = xmalloc(4 * (size_t)M * ng), *rus = xmalloc(4 * (size_t)M * ng);
+    wm_quantize_rows_u8(M, K, G, x, ldx, sp, qmax, u, ru);
+    wm_quantize_rows_u8_scalar(M, K, G, x, ldx, sp, qmax, us, rus);
+    u8_same = !memcmp(u, us, (size_t)M * Kp) && !memcmp(ru, rss, 4 * (size_t)M * ng) &&
+              !memcmp(rus, rss, 4 * (size_t)M * ng);
+    for (size_t i = 0; i < (size_t)M * Kp; i++)
+      if (us[i] != q8s[i] + 128) u8_same = 0;
+    free(u); free(us); free(ru); free(rus);
   }
   int same = 1, bad = 0, ties = 0;
   double worst_a = 0;
@@ -169,6 +179,7 @@ static void test_quantize_case(int M, int K, int G, int ldx, int use_scale, int 
   }
   CHECK(same, "quantize_i%d M=%d K=%d G=%d: public != scalar", i16 ? 16 : 8, M, K, G);
   CHECK(u6x2_same, "quantize_u6x2 M=%d K=%d G=%d qmax=%d: digits differ from the int16 values", M, K, G, qmax);
+  CHECK(u8_same, "quantize_u8 M=%d K=%d G=%d qmax=%d: bytes differ from the int8 values + 128", M, K, G, qmax);
   CHECK(bad == 0 && worst_a < 2e-7, "quantize_i%d M=%d K=%d G=%d qmax=%d: %d wrong, row scale rel err %.2e",
         i16 ? 16 : 8, M, K, G, qmax, bad, worst_a);
   (void)ties;
@@ -224,6 +235,10 @@ static int8_t *pack_w(int N, int K, const int8_t *W) {
     for (int k = 0; k < K; k++) p[(size_t)(n / 4) * (Kp * 4) + (k / 8) * 32 + (n % 4) * 8 + (k % 8)] = W[(size_t)n * K + k];
   return p;
 }
+
+// wm_gemm_u8i8 is tested where it may be used: everywhere but on a relaxed-SIMD engine whose dot is not u8 x s8
+// exact (kernels.h); its scalar twin everywhere
+static int u8_public_exact(void) { return !WM_GEMM_U6X2 || wm_gemm_u8i8_exact(); }
 
 // int16 activations [M][Kp] as u6x2 digits [M][2*Kp] (kernels.h)
 static uint8_t *to_u6x2(int M, int Kp, const int16_t *x16) {
@@ -281,6 +296,20 @@ static void test_gemm_i8_case(int M, int N, int K, int G, int i16, int with_bias
   } else {
     wm_gemm_i8(M, N, Kp, G, x8, rs, wf, ws, b, y, ldy);
     wm_gemm_i8_scalar(M, N, Kp, G, x8, rs, w, ws, b, ys, ldy);
+    // the same products from u8 bytes: the scalar twin always, the public one where it is exact (kernels.h)
+    uint8_t *u = xmalloc((size_t)M * Kp);
+    for (size_t i = 0; i < (size_t)M * Kp; i++) u[i] = (uint8_t)(x8[i] + 128);
+    float *yu = alloc_y(M, ldy), *yus = alloc_y(M, ldy);
+    int pub = u8_public_exact();
+    if (pub) wm_gemm_u8i8(M, N, Kp, G, u, rs, w, ws, b, yu, ldy);
+    wm_gemm_u8i8_scalar(M, N, Kp, G, u, rs, w, ws, b, yus, ldy);
+    for (int m = 0; m < M; m++)
+      for (int n = 0; n < N; n++) {
+        size_t i = (size_t)m * ldy + n;
+        if ((pub && f32_bits(yu[i]) != f32_bits(ys[i])) || f32_bits(yus[i]) != f32_bits(ys[i])) u6x2_same = 0;
+      }
+    u6x2_canaries = (!pub || y_canaries_ok(yu, M, N, ldy)) && y_canaries_ok(yus, M, N, ldy);
+    free(u); free(yu); free(yus);
   }
   int same = 1, exact = 1;
   double worst = 0;
@@ -310,32 +339,35 @@ static void test_gemm_i8_case(int M, int N, int K, int G, int i16, int with_bias
   CHECK(exact && worst <= 1e-6, "%s M=%d N=%d K=%d G=%d: exact=%d rel err %.2e", nm, M, N, K, G, exact, worst);
   CHECK(y_canaries_ok(y, M, N, ldy) && y_canaries_ok(ys, M, N, ldy), "%s M=%d N=%d K=%d: wrote outside y", nm, M,
         N, K);
-  CHECK(u6x2_same && u6x2_canaries, "gemm_u6x2i8 M=%d N=%d K=%d G=%d: y differs from gemm_i16i8's (same %d, "
-        "canaries %d)", M, N, K, G, u6x2_same, u6x2_canaries);
+  CHECK(u6x2_same && u6x2_canaries, "%s M=%d N=%d K=%d G=%d: y differs from %s's (same %d, canaries %d)",
+        i16 ? "gemm_u6x2i8" : "gemm_u8i8", M, N, K, G, nm, u6x2_same, u6x2_canaries);
   free(W); free(w); free(wf); free(x8); free(x16); free(rs); free(ws); free(bias); free(y); free(ys);
 }
 
-// One group of 8192 inputs at the extremes (|sum| up to 8192 * 2047 * 127 = 2,129,657,856 < 2^31): the relaxed
-// kernel's partial sums (64 * sum w hi) pass 2^31 and wrap; the whole must still be exact, and equal the int16
-// kernel's.
-static void test_gemm_i8_u6x2_extremes(void) {
-  enum { M = 3, N = 5, K = 8192 };
-  int Kp = K, Np = 8, ldy = N;
+// One group at the extremes, where the relaxed kernels' partial sums pass 2^31 and wrap; the whole must still be
+// exact, and equal the int16 / int8 kernel's. u6x2: 8192 inputs of +-2047 (|sum| up to 8192 * 2047 * 127 =
+// 2,129,657,856 < 2^31; 64 sum w hi wraps). u8: 131072 inputs of +-127 (|sum| up to 131072 * 127 * 127 =
+// 2,114,060,288; sum w (x + 128) reaches 131072 * 127 * 255 and wraps).
+static void test_gemm_i8_extremes(int u8) {
+  enum { M = 3, N = 5 };
+  const int K = u8 ? 131072 : 8192, qmax = u8 ? 127 : 2047, Kp = K, Np = 8, ldy = N;
   int8_t *W = xmalloc((size_t)N * K);
   int16_t *x16 = xmalloc(2 * (size_t)M * Kp);
-  // channels: all 127, all -127, alternating, all 1, all 0; rows: all 2047, all -2047, alternating
+  // channels: all 127, all -127, alternating, all 1, all 0; rows: all qmax, all -qmax, alternating
   for (int n = 0; n < N; n++)
     for (int k = 0; k < K; k++)
       W[(size_t)n * K + k] = (int8_t)(n == 0 ? 127 : n == 1 ? -127 : n == 2 ? (k & 1 ? 127 : -127) : n == 3);
   for (int m = 0; m < M; m++)
-    for (int k = 0; k < Kp; k++) x16[(size_t)m * Kp + k] = (int16_t)(m == 0 ? 2047 : m == 1 ? -2047 : k & 1 ? 2047 : -2047);
+    for (int k = 0; k < Kp; k++) x16[(size_t)m * Kp + k] = (int16_t)(m == 0 ? qmax : m == 1 ? -qmax : k & 1 ? qmax : -qmax);
   int8_t *w = pack_w(N, K, W);
-  uint8_t *d = to_u6x2(M, Kp, x16);
+  uint8_t *d = u8 ? xmalloc((size_t)M * Kp) : to_u6x2(M, Kp, x16);
+  if (u8) for (size_t i = 0; i < (size_t)M * Kp; i++) d[i] = (uint8_t)(x16[i] + 128);
   float rs[M], ws[8], *y = alloc_y(M, ldy), *yd = alloc_y(M, ldy);
   for (int i = 0; i < M; i++) rs[i] = 1.0f;
   for (int i = 0; i < Np; i++) ws[i] = 1.0f;
   wm_gemm_i16i8_scalar(M, N, Kp, K, x16, rs, w, ws, NULL, y, ldy);
-  wm_gemm_u6x2i8(M, N, Kp, K, d, rs, w, ws, NULL, yd, ldy);
+  if (u8) wm_gemm_u8i8(M, N, Kp, K, d, rs, w, ws, NULL, yd, ldy);
+  else wm_gemm_u6x2i8(M, N, Kp, K, d, rs, w, ws, NULL, yd, ldy);
   int ok = 1;
   for (int m = 0; m < M; m++)
     for (int n = 0; n < N; n++) {
@@ -344,7 +376,8 @@ static void test_gemm_i8_u6x2_extremes(void) {
       size_t i = (size_t)m * ldy + n;
       if (y[i] != (float)acc || f32_bits(yd[i]) != f32_bits(y[i])) ok = 0;
     }
-  CHECK(ok && y_canaries_ok(yd, M, N, ldy), "gemm_u6x2i8 extremes (one group of 8192): y differs from the exact sums");
+  CHECK(ok && y_canaries_ok(yd, M, N, ldy), "gemm_%si8 extremes (one group of %d): y differs from the exact sums",
+        u8 ? "u8" : "u6x2", K);
   free(W); free(x16); free(w); free(d); free(y); free(yd);
 }
 
@@ -368,7 +401,8 @@ static void test_gemm_i8(void) {
   // more groups per row than the relaxed kernel keeps sums of weights for at a time (64): several passes
   test_gemm_i8_case(5, 13, 1024, 8, 1, 1, 0);
   test_gemm_i8_case(6, 8, 1030, 8, 1, 0, 1);
-  test_gemm_i8_u6x2_extremes();
+  test_gemm_i8_extremes(0);
+  if (u8_public_exact()) test_gemm_i8_extremes(1);
 }
 
 // --- float GEMM -----------------------------------------------------------------------------------------------------
@@ -711,12 +745,17 @@ static double now_s(void) {
   return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
-// x16: time wm_gemm_i16i8 (1) or wm_gemm_u6x2i8 (2) (activations |x| <= 2047) instead of wm_gemm_i8 (0)
+// x16: time wm_gemm_i16i8 (1) or wm_gemm_u6x2i8 (2) (activations |x| <= 2047), or wm_gemm_u8i8 (3), instead of
+// wm_gemm_i8 (0)
 static double bench_i8(int scalar, int x16, int M, int N, int K, int G, double min_s) {
   int Kp = wm_round_up(K, 8), Np = wm_round_up(N, 4), ng = wm_groups(Kp, G);
   int8_t *x = xmalloc((size_t)M * Kp), *w = xmalloc((size_t)Np * Kp);
   int16_t *x2 = xmalloc(2 * (size_t)M * Kp);
-  for (size_t i = 0; i < (size_t)M * Kp; i++) x[i] = (int8_t)rnd_int(-127, 127), x2[i] = (int16_t)rnd_int(-2047, 2047);
+  uint8_t *xu = xmalloc((size_t)M * Kp);
+  for (size_t i = 0; i < (size_t)M * Kp; i++) {
+    x[i] = (int8_t)rnd_int(-127, 127), x2[i] = (int16_t)rnd_int(-2047, 2047);
+    xu[i] = (uint8_t)(x[i] + 128);
+  }
   uint8_t *xd = to_u6x2(M, Kp, x2);
   for (size_t i = 0; i < (size_t)Np * Kp; i++) w[i] = (int8_t)rnd_int(-127, 127);
   float *rs = xmalloc(4 * (size_t)M * ng), *ws = xmalloc(4 * (size_t)Np * ng), *b = xmalloc(4 * (size_t)N),
@@ -729,14 +768,15 @@ static double bench_i8(int scalar, int x16, int M, int N, int K, int G, double m
     int reps = 0;
     double t0 = now_s(), t;
     do {
-      if (x16 == 2) (scalar ? wm_gemm_u6x2i8_scalar : wm_gemm_u6x2i8)(M, N, Kp, G, xd, rs, w, ws, b, y, N);
+      if (x16 == 3) (scalar ? wm_gemm_u8i8_scalar : wm_gemm_u8i8)(M, N, Kp, G, xu, rs, w, ws, b, y, N);
+      else if (x16 == 2) (scalar ? wm_gemm_u6x2i8_scalar : wm_gemm_u6x2i8)(M, N, Kp, G, xd, rs, w, ws, b, y, N);
       else if (x16) (scalar ? wm_gemm_i16i8_scalar : wm_gemm_i16i8)(M, N, Kp, G, x2, rs, w, ws, b, y, N);
       else (scalar ? wm_gemm_i8_scalar : wm_gemm_i8)(M, N, Kp, G, x, rs, w, ws, b, y, N);
       reps++;
     } while ((t = now_s() - t0) < min_s);
     best = fmax(best, 2.0 * M * N * K * reps / t * 1e-9);
   }
-  free(x); free(x2); free(xd); free(w); free(rs); free(ws); free(b); free(y);
+  free(x); free(x2); free(xd); free(xu); free(w); free(rs); free(ws); free(b); free(y);
   return best;
 }
 
@@ -840,16 +880,16 @@ static void bench(void) {
   printf("bench (" VARIANT ")\n");
 #endif
   // group sizes: one group per row (per-channel scales), and the converter's choices; --bench-quick: the
-  // converter's G = 128 only, int16 and u6x2 (the relaxed build's comparison, in a shared browser page)
+  // converter's G = 128 only, int16, u6x2 and u8 (the relaxed build's comparison, in a shared browser page)
   static const int groups[] = {1 << 20, 128, 64, 32};
-  static const char *const names[] = {"gemm_i8", "gemm_i16i8", "gemm_u6x2i8"};
+  static const char *const names[] = {"gemm_i8", "gemm_i16i8", "gemm_u6x2i8", "gemm_u8i8"};
   double ceiling = 0;  // GOPS the int8 / int16 kernels' instruction mix allows here (0: not measured)
 #ifdef WM_PEAK
   ceiling = peak_dot_i16x8_gops(0.2);
   printf("  peak: i32x4.dot_i16x8_s + i32x4.add, 8 chains from L1: %.1f GOPS (the int8 / int16 kernels' ceiling)\n",
          ceiling);
 #endif
-  for (int x16 = 0; x16 < (WM_GEMM_U6X2 ? 3 : 2); x16++)
+  for (int x16 = 0; x16 < (!WM_GEMM_U6X2 ? 2 : wm_gemm_u8i8_exact() ? 4 : 3); x16++)
     for (int i = 0; i < 5; i++)
       for (int j = 0; j < 4; j++) {
         int M = shapes[i][0], N = shapes[i][1], K = shapes[i][2], G = groups[j];
@@ -890,6 +930,9 @@ int main(int argc, char **argv) {
     return 0;
   }
   printf("test_kernels (" VARIANT ")\n");
+  if (WM_GEMM_U6X2)
+    printf("u8 x s8 relaxed dot on this engine: %s\n", wm_gemm_u8i8_exact() ? "exact (wm_gemm_u8i8 tested)"
+                                                                          : "not exact (wm_gemm_u8i8 not used, not tested)");
   test_f16();
   test_quantize();
   test_gemm_i8();

@@ -119,6 +119,7 @@ test('usage errors exit 2 with "wembed <cmd>: message" and the usage, before tou
     [['convert', 'some-dir'], 'convert', /missing --out/],
     [['convert', '-o', 'x.wemb'], 'convert', /missing <model-dir>/],
     [['convert', 'some-dir', '-o', 'x.wemb', '--dtype', 'bf16'], 'convert', /--dtype must be one of int8, f16, f32/],
+    [['convert', 'some-dir', '-o', 'x.wemb', '--act-bits', '16'], 'convert', /option --act-bits must be 8 or 12, got "16"/],
     [['convert', 'some-dir', '-o', 'x.wemb', '--max-tokens', '-3'], 'convert', /--max-tokens needs a positive whole number/],
     [['score', '--model', M, 'only a query'], 'score', /missing candidates/],
     [['score', '--model', M, 'q', 'c', '--metric', 'l2'], 'score', /--metric must be cosine or dot/],
@@ -219,6 +220,10 @@ test('convert: a tiny model folder; flags reach the model; bad folders exit 1; i
   model.dispose();
 
   assert.equal((await ok(['-q', 'convert', dir, '-o', tmp('tiny-q.wemb')])).err, '', '-q: nothing on stderr');
+  // int8 (the default dtype): 12-bit activations unless --act-bits 8
+  assert.equal(JSON.parse((await ok(['info', tmp('tiny-q.wemb')])).out).activation_bits, 12);
+  await ok(['-q', 'convert', dir, '-o', tmp('tiny-a8.wemb'), '--act-bits', '8']);
+  assert.equal(JSON.parse((await ok(['info', tmp('tiny-a8.wemb')])).out).activation_bits, 8);
 
   for (const [args, re] of [
     [['convert', tmp('no-such-folder'), '-o', tmp('x.wemb')], /^wembed convert: cannot open model folder .*no-such-folder: no such file or directory\n$/],

@@ -70,17 +70,33 @@ export function modelFolder(name) {
   return dir;
 }
 
-/** Converts a test model folder to build/models/<name>.<dtype>.wemb unless an up-to-date one exists. */
-export async function testModel(name, dtype) {
-  const out = `${ROOT}build/models/${name}.${dtype}.wemb`;
+/**
+ * Converts a test model folder to build/models/<name>.<tag>.wemb unless an up-to-date one exists: convert's defaults
+ * for dtype, or other options (e.g. testModel(name, 'int8', { actBits: 8 }, 'int8-a8')).
+ */
+export async function testModel(name, dtype, options = {}, tag = dtype) {
+  const out = `${ROOT}build/models/${name}.${tag}.wemb`;
   const folder = modelFolder(name);
   const srcs = [...readdirSync(`${ROOT}js/convert`).map((f) => `${ROOT}js/convert/${f}`), `${ROOT}js/format.js`,
     ...readdirSync(folder).map((f) => `${folder}/${f}`)].map((p) => statSync(p).mtimeMs);
   if (existsSync(out) && statSync(out).mtimeMs > Math.max(...srcs)) return out;
   mkdirSync(`${ROOT}build/models`, { recursive: true });
   const { convert } = await import('../../js/convert/index.js');
-  await convert(folder, { output: out, dtype });
+  await convert(folder, { ...options, output: out, dtype });
   return out;
+}
+
+/**
+ * The int8 GEMM the relaxed module must pick for a file with these activation bits on this machine
+ * (model.info.int8_gemm; src/kernels/kernels.h): the 6-bit digits beyond 8 bits; u8 where V8 lowers the relaxed dot
+ * to AVX-VNNI's vpdpbusd (x86 with the avx_vnni flag); null elsewhere, where it depends on the engine's lowering,
+ * which the module checks itself.
+ */
+export function relaxedInt8Gemm(activationBits) {
+  if (activationBits > 8) return 'u6x2i8';
+  let flags = '';
+  try { flags = readFileSync('/proc/cpuinfo', 'utf8'); } catch { return null; }
+  return /^flags\s*:.*\bavx_vnni\b/m.test(flags) ? 'u8i8' : null;
 }
 
 /**

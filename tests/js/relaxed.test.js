@@ -34,6 +34,7 @@ test('Node: the default module is dist/wembed.wasm unless relaxed SIMD validates
   const model = await smallModel('int8');
   const m = await load(model);
   assert.equal(m.info.simd, relaxedSimdWorks() ? 'relaxed' : 'simd128');
+  if (m.info.simd === 'simd128') assert.equal(m.info.int8_gemm, 'i16i8');  // 8-bit activations held in int16
   m.dispose();
   const plain = child([], model);
   const flagged = child(['--experimental-wasm-relaxed-simd'], model);
