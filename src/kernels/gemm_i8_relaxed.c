@@ -37,6 +37,9 @@
 #ifndef WM_GEMM_U6X2_MR
 #define WM_GEMM_U6X2_MR 2
 #endif
+// u8: 2 dot-adds per row and block, 8 accumulators at MR = 4. GOPS, same shapes as above plus 512,1536,384 |
+// 512,384,1536, Chromium 156, Zen 5, G = 128 (`make bench-kernels-relaxed KERNEL_BENCH_FLAGS=-DWM_GEMM_U8_MR=n`):
+//   MR=4  225 | 236 | 206 | 225 | 236      MR=5  197 | 209 | 182 | 208 | 214      MR=6  208 | 214 | 184 | 209 | 210
 #ifndef WM_GEMM_U8_MR
 #define WM_GEMM_U8_MR 4
 #endif
