@@ -47,7 +47,7 @@ int wm_gemm_u8i8_exact(void) {
 #ifdef __wasm_relaxed_simd__
   return wm_gemm_u8i8_exact_relaxed();
 #else
-  return 0;  // the scalar twin is exact everywhere, but only the relaxed one is ever faster than wm_gemm_i8
+  return 0;  // the scalar twin is exact everywhere, but only the relaxed one is ever faster than wm_gemm_i16i8
 #endif
 }
 void wm_pack_weights_i8(int Np, int Kp, int8_t *w) { WM_FAST(wm_pack_weights_i8)(Np, Kp, w); }

@@ -28,7 +28,7 @@ static inline int wm_round_up(int x, int m) { return (x + m - 1) / m * m; }
 static inline int wm_groups(int Kp, int G) { return (Kp + G - 1) / G; }
 
 // Quantizes rows of activations, per row (token) and group, symmetric:
-//   a[m][g] = max_{k in g} |x[m][k] * in_scale[k]| / qmax;  xq[m][k] = round_half_away(x[m][k] * in_scale[k] / a[m][g])
+//   a[m][g] = max_{k in g} |x[m][k] * in_scale[k]| / qmax;  xq[m][k] = round_to_nearest_even(x[m][k] * in_scale[k] * (1 / a[m][g]))
 // x: [M][ldx] f32 (K valid columns); in_scale: [K] or NULL (all ones); xq: [M][Kp], columns K..Kp-1 set to 0;
 // row_scale: [M][ng] = a (0 for an all-zero group, whose xq values are all 0). qmax in 1..2047.
 void wm_quantize_rows_i8(int M, int K, int G, const float *x, int ldx, const float *in_scale, int qmax,

@@ -45,33 +45,17 @@ WM_QUANTIZE_ROW(quantize_row_u8, STORE_U8, 1)
 WM_QUANTIZE_ROW(quantize_row_u6x2, STORE_U6X2, 2)
 
 // --- public entry points ------------------------------------------------------------------------------------------
-// int8 output holds at most 127: a larger qmax is taken as 127.
-void wm_quantize_rows_i8_scalar(int M, int K, int G, const float *x, int ldx, const float *in_scale, int qmax,
-                                int8_t *xq, float *row_scale) {
-  if (qmax > 127) qmax = 127;
-  int Kp = wm_round_up(K, WM_GEMM_KB), ng = wm_groups(Kp, G);
-  for (int m = 0; m < M; m++)
-    quantize_row_i8(K, G, x + (size_t)m * ldx, in_scale, qmax, xq + (size_t)m * Kp, row_scale + (size_t)m * ng);
-}
-
-void wm_quantize_rows_i16_scalar(int M, int K, int G, const float *x, int ldx, const float *in_scale, int qmax,
-                                 int16_t *xq, float *row_scale) {
-  int Kp = wm_round_up(K, WM_GEMM_KB), ng = wm_groups(Kp, G);
-  for (int m = 0; m < M; m++)
-    quantize_row_i16(K, G, x + (size_t)m * ldx, in_scale, qmax, xq + (size_t)m * Kp, row_scale + (size_t)m * ng);
-}
-
-void wm_quantize_rows_u8_scalar(int M, int K, int G, const float *x, int ldx, const float *in_scale, int qmax,
-                                uint8_t *xq, float *row_scale) {
-  if (qmax > 127) qmax = 127;
-  int Kp = wm_round_up(K, WM_GEMM_KB), ng = wm_groups(Kp, G);
-  for (int m = 0; m < M; m++)
-    quantize_row_u8(K, G, x + (size_t)m * ldx, in_scale, qmax, xq + (size_t)m * Kp, row_scale + (size_t)m * ng);
-}
-
-void wm_quantize_rows_u6x2_scalar(int M, int K, int G, const float *x, int ldx, const float *in_scale, int qmax,
-                                  uint8_t *xd, float *row_scale) {
-  int Kp = wm_round_up(K, WM_GEMM_KB), ng = wm_groups(Kp, G);
-  for (int m = 0; m < M; m++)
-    quantize_row_u6x2(K, G, x + (size_t)m * ldx, in_scale, qmax, xd + (size_t)m * Kp * 2, row_scale + (size_t)m * ng);
-}
+// T: the element type; PER: elements per input (u6x2: 2 bytes); QCAP: the largest qmax the layout holds (one byte:
+// 127, a larger qmax is taken as 127; int16 and u6x2: every qmax up to 2047)
+#define WM_QUANTIZE_ROWS(NAME, T, ROW, PER, QCAP)                                                               \
+  void NAME(int M, int K, int G, const float *x, int ldx, const float *in_scale, int qmax, T *xq,               \
+            float *row_scale) {                                                                                \
+    if (qmax > (QCAP)) qmax = (QCAP);                                                                          \
+    int Kp = wm_round_up(K, WM_GEMM_KB), ng = wm_groups(Kp, G);                                                \
+    for (int m = 0; m < M; m++)                                                                                \
+      ROW(K, G, x + (size_t)m * ldx, in_scale, qmax, xq + (size_t)m * Kp * (PER), row_scale + (size_t)m * ng); \
+  }
+WM_QUANTIZE_ROWS(wm_quantize_rows_i8_scalar, int8_t, quantize_row_i8, 1, 127)
+WM_QUANTIZE_ROWS(wm_quantize_rows_i16_scalar, int16_t, quantize_row_i16, 1, 2047)
+WM_QUANTIZE_ROWS(wm_quantize_rows_u8_scalar, uint8_t, quantize_row_u8, 1, 127)
+WM_QUANTIZE_ROWS(wm_quantize_rows_u6x2_scalar, uint8_t, quantize_row_u6x2, 2, 2047)
