@@ -40,6 +40,9 @@
 // u8: 2 dot-adds per row and block, 8 accumulators at MR = 4. GOPS, same shapes as above plus 512,1536,384 |
 // 512,384,1536, Chromium 156, Zen 5, G = 128 (`make bench-kernels-relaxed KERNEL_BENCH_FLAGS=-DWM_GEMM_U8_MR=n`):
 //   MR=4  225 | 236 | 206 | 225 | 236      MR=5  197 | 209 | 182 | 208 | 214      MR=6  208 | 214 | 184 | 209 | 210
+// with the K loop unrolled x2, as u6x2's. Not unrolled (now; session 7, runs of the same build 2-5% apart):
+//   MR=4  231-235 | 231-235 | 212-219 | 241-242 | 234-237   MR=3  209 | 217 | 184 | 212 | 215   MR=5  218 | 229 | 193 |
+//   222 | 229   MR=6  136-140 (spills)
 #ifndef WM_GEMM_U8_MR
 #define WM_GEMM_U8_MR 4
 #endif
@@ -67,6 +70,22 @@ WM_INLINE v128_t wsum(const int8_t *panel, int k0, int k1) {
   return wasm_i32x4_add(wasm_i32x4_shuffle(s01, s23, 0, 2, 4, 6), wasm_i32x4_shuffle(s01, s23, 1, 3, 5, 7));
 }
 
+// one block of 8 inputs: the panel's 2 weight vectors against each row's digits, into acc[row][0..2*digits)
+WM_INLINE void block(int digits, int mr, int Kp, int k, const uint8_t *xd, const int8_t *panel, v128_t acc[8][4]) {
+  v128_t w01 = wasm_v128_load(panel + k * 4), w23 = wasm_v128_load(panel + k * 4 + 16);
+  for (int r = 0; r < mr; r++) {
+    const uint8_t *xb = xd + ((size_t)r * Kp + k) * digits;
+    v128_t hi = wasm_v128_load64_splat(xb);
+    acc[r][0] = dot(w01, hi, acc[r][0]);
+    acc[r][1] = dot(w23, hi, acc[r][1]);
+    if (digits == 2) {
+      v128_t lo = wasm_v128_load64_splat(xb + 8);
+      acc[r][2] = dot(w01, lo, acc[r][2]);
+      acc[r][3] = dot(w23, lo, acc[r][3]);
+    }
+  }
+}
+
 // --- micro-kernel: rows m..m+mr-1 x one panel, groups [g0, g1) -> y ------------------------------------------------
 // digits (2: u6x2, rows of 2*Kp bytes; 1: u8, rows of Kp) and mr are compile-time constants at every call
 // (always_inline), so acc[][] lives in registers. corr[g]: the offset's sum, 2048 or 128 sum w. first: y starts at 0
@@ -89,20 +108,12 @@ WM_INLINE void panel_rows(int digits, int mr, int Kp, int G, int ng, int g0, int
     v128_t acc[8][4];
     for (int r = 0; r < mr; r++)
       for (int c = 0; c < 4; c++) acc[r][c] = wasm_i32x4_splat(0);
+    if (digits == 2) {
 #pragma clang loop unroll_count(2)  // halves the per-iteration overhead (counter, V8's loop stack check)
-    for (int k = k0; k < k1; k += 8) {
-      v128_t w01 = wasm_v128_load(panel + k * 4), w23 = wasm_v128_load(panel + k * 4 + 16);
-      for (int r = 0; r < mr; r++) {
-        const uint8_t *xb = xd + ((size_t)r * Kp + k) * digits;
-        v128_t hi = wasm_v128_load64_splat(xb);
-        acc[r][0] = dot(w01, hi, acc[r][0]);
-        acc[r][1] = dot(w23, hi, acc[r][1]);
-        if (digits == 2) {
-          v128_t lo = wasm_v128_load64_splat(xb + 8);
-          acc[r][2] = dot(w01, lo, acc[r][2]);
-          acc[r][3] = dot(w23, lo, acc[r][3]);
-        }
-      }
+      for (int k = k0; k < k1; k += 8) block(digits, mr, Kp, k, xd, panel, acc);
+    } else {
+#pragma clang loop unroll(disable)  // u8: 3-6% faster than x2 (MR=4 above), which spills more
+      for (int k = k0; k < k1; k += 8) block(digits, mr, Kp, k, xd, panel, acc);
     }
     v128_t wsg = wasm_v128_load(ws + g * 4), cg = corr[g - g0];
     for (int r = 0; r < mr; r++) {

@@ -18,10 +18,9 @@ WM_INLINE float hsum(v128_t v) {  // (v0 + v2) + (v1 + v3)
 }
 
 // --- exp ----------------------------------------------------------------------------------------------------------
-// As wm_expf_scalar: 0 below -87.33 (and for NaN), x clamped to 88, 2^n built in the exponent bits.
+// As wm_expf_scalar: x clamped to [-87.33, 88] (NaN to -87.33), 2^n built in the exponent bits.
 WM_INLINE v128_t exp4(v128_t x) {
-  v128_t keep = wasm_f32x4_ge(x, splat(-87.33f));
-  x = wasm_f32x4_pmax(splat(-87.33f), wasm_f32x4_pmin(splat(88.0f), x));  // lanes zeroed below stay in range
+  x = wasm_f32x4_pmin(splat(88.0f), wasm_f32x4_pmax(splat(-87.33f), x));
   // n = round-to-nearest-even(x log2 e) by adding 1.5 * 2^23: the sum's low mantissa bits are n itself (|n| <= 127),
   // so 2^n's exponent comes from them with integer adds; the same n as f32x4.nearest, without the several
   // instructions V8 spends on i32x4.trunc_sat_f32x4_s's saturation
@@ -31,10 +30,10 @@ WM_INLINE v128_t exp4(v128_t x) {
   v128_t r = wasm_f32x4_sub(x, wasm_f32x4_mul(n, splat(0.693359375f)));
   r = wasm_f32x4_add(r, wasm_f32x4_mul(n, splat(2.12194440e-4f)));
   v128_t p = splat(wm_exp_poly[0]);
-  for (int i = 1; i < 6; i++) p = wasm_f32x4_add(wasm_f32x4_mul(p, r), splat(wm_exp_poly[i]));
+  for (int i = 1; i < WM_EXP_DEGREE; i++) p = wasm_f32x4_add(wasm_f32x4_mul(p, r), splat(wm_exp_poly[i]));
   p = wasm_f32x4_add(wasm_f32x4_add(wasm_f32x4_mul(p, wasm_f32x4_mul(r, r)), r), splat(1.0f));
   v128_t scale = wasm_i32x4_shl(wasm_i32x4_add(t, wasm_i32x4_splat(127 - 0x4B400000)), 23);  // 0x4B400000: 1.5 * 2^23
-  return wasm_v128_and(wasm_f32x4_mul(p, scale), keep);
+  return wasm_f32x4_mul(p, scale);
 }
 
 void wm_exp_simd128(size_t n, float *x) {
@@ -73,13 +72,30 @@ void wm_softmax_simd128(int M, int n, float *x, int ld) {
     float mx = fmaxf(fmaxf(wasm_f32x4_extract_lane(mv, 0), wasm_f32x4_extract_lane(mv, 1)),
                      fmaxf(wasm_f32x4_extract_lane(mv, 2), wasm_f32x4_extract_lane(mv, 3)));
     for (; i < n; i++) mx = fmaxf(mx, row[i]);
-    // exp(x - max) and their sum, in double (as the scalar variant: f64x2 lanes)
+    // exp(x - max) and their sum: in f32 lanes (8, two chains) over blocks of 64 values, each block's sum then
+    // added in double as the scalar variant's: the f32 sum of 8 terms per lane adds little rounding, and the
+    // double adds (3 operations per 4 values when every value went to double) then come once per 64 values
     v128_t s01 = wasm_f64x2_splat(0.0), s23 = wasm_f64x2_splat(0.0), mxv = splat(mx);
-    for (i = 0; i + 4 <= n; i += 4) {
-      v128_t e = exp4(wasm_f32x4_sub(wasm_v128_load(row + i), mxv));
-      wasm_v128_store(row + i, e);
-      s01 = wasm_f64x2_add(s01, wasm_f64x2_promote_low_f32x4(e));
-      s23 = wasm_f64x2_add(s23, wasm_f64x2_promote_low_f32x4(wasm_i32x4_shuffle(e, e, 2, 3, 2, 3)));
+    for (i = 0; i + 4 <= n;) {
+      v128_t b0 = splat(0.0f), b1 = splat(0.0f);
+      const int end = n - i < 64 ? n & ~3 : i + 64;
+      for (; i + 8 <= end; i += 8) {
+        v128_t e0 = exp4(wasm_f32x4_sub(wasm_v128_load(row + i), mxv));
+        v128_t e1 = exp4(wasm_f32x4_sub(wasm_v128_load(row + i + 4), mxv));
+        wasm_v128_store(row + i, e0);
+        wasm_v128_store(row + i + 4, e1);
+        b0 = wasm_f32x4_add(b0, e0);
+        b1 = wasm_f32x4_add(b1, e1);
+      }
+      if (i < end) {
+        v128_t e0 = exp4(wasm_f32x4_sub(wasm_v128_load(row + i), mxv));
+        wasm_v128_store(row + i, e0);
+        b0 = wasm_f32x4_add(b0, e0);
+        i += 4;
+      }
+      b0 = wasm_f32x4_add(b0, b1);
+      s01 = wasm_f64x2_add(s01, wasm_f64x2_promote_low_f32x4(b0));
+      s23 = wasm_f64x2_add(s23, wasm_f64x2_promote_low_f32x4(wasm_i32x4_shuffle(b0, b0, 2, 3, 2, 3)));
     }
     s01 = wasm_f64x2_add(s01, s23);
     double sum = wasm_f64x2_extract_lane(s01, 0) + wasm_f64x2_extract_lane(s01, 1);
