@@ -32,22 +32,6 @@ static void bind_linear(wm_linear *L, const wm_file *f, uint32_t layer, int j, i
     L->in_scale = section(f, base + WM_PART_IN_SCALE, layer);
 }
 
-// The int8 weights into the order this build's wm_gemm_i16i8 reads (kernels.h), in place, once: at the
-// first forward pass rather than at load, because until then the bytes are still the file, which the JS side copies
-// into each worker of a 'copies' pool (js/core.js fileBytes). Nothing to do where the relaxed GEMMs (u6x2, u8), which
-// read the file's order, take every int8 linear. The bytes are this model's own (wm_open's buffer).
-static void pack_weights(wm_bert *b) {
-    if (b->weights_packed || b->cfg.weight_dtype != WM_DTYPE_INT8 || b->int8_gemm == WM_GEMM_U6X2_I8 ||
-        b->int8_gemm == WM_GEMM_U8_I8)
-        return;
-    for (uint32_t l = 0; l < b->cfg.layers; l++) {
-        wm_linear *Ls[4] = {&b->layers[l].qkv, &b->layers[l].attn_out, &b->layers[l].ffn_in, &b->layers[l].ffn_out};
-        for (int j = 0; j < 4; j++)
-            wm_pack_weights_i8(wm_round_up(Ls[j]->N, WM_GEMM_NR), Ls[j]->Kp, (int8_t *)Ls[j]->w);
-    }
-    b->weights_packed = 1;
-}
-
 // Relaxed SIMD: 8-bit activations as u8 where this engine's dot takes them exactly (one dot-add per 16
 // multiply-adds), else as u6x2 digits (two). SIMD128 and scalar: int16 for any act_bits (SIMD128: 97-99 GOPS against
 // 80-83 for int8 activations, which V8 sign-extends after loading; make bench-kernels). The same sums every way.
@@ -60,6 +44,20 @@ static int choose_int8_gemm(const wm_config *c) {
 static inline int int8_gemm(const wm_bert *b) {
     if (WM_GEMM_U6X2) return b->int8_gemm == WM_GEMM_U8_I8 ? WM_GEMM_U8_I8 : WM_GEMM_U6X2_I8;
     return WM_GEMM_I16_I8;
+}
+
+// The int8 weights into the order this build's wm_gemm_i16i8 reads (kernels.h), in place, once: at the
+// first forward pass rather than at load, because until then the bytes are still the file, which the JS side copies
+// into each worker of a 'copies' pool (js/core.js fileBytes). Nothing to do where the relaxed GEMMs (u6x2, u8), which
+// read the file's order, take every int8 linear. The bytes are this model's own (wm_open's buffer).
+static void pack_weights(wm_bert *b) {
+    if (b->weights_packed || b->cfg.weight_dtype != WM_DTYPE_INT8 || int8_gemm(b) != WM_GEMM_I16_I8) return;
+    for (uint32_t l = 0; l < b->cfg.layers; l++) {
+        wm_linear *Ls[4] = {&b->layers[l].qkv, &b->layers[l].attn_out, &b->layers[l].ffn_in, &b->layers[l].ffn_out};
+        for (int j = 0; j < 4; j++)
+            wm_pack_weights_i8(wm_round_up(Ls[j]->N, WM_GEMM_NR), Ls[j]->Kp, (int8_t *)Ls[j]->w);
+    }
+    b->weights_packed = 1;
 }
 
 static float *carve(char **p, size_t bytes) {

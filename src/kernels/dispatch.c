@@ -10,6 +10,12 @@
 #else
 #define WM_FAST(name) name##_scalar
 #endif
+// the u6x2 and u8 GEMMs have no SIMD128 variant: the scalar one serves outside the relaxed build (tests only)
+#ifdef __wasm_relaxed_simd__
+#define WM_RELAXED(name) name##_relaxed
+#else
+#define WM_RELAXED(name) name##_scalar
+#endif
 
 void wm_quantize_rows_i8(int M, int K, int G, const float *x, int ldx, const float *in_scale, int qmax, int8_t *xq,
                          float *row_scale) {
@@ -25,11 +31,7 @@ void wm_quantize_rows_u6x2(int M, int K, int G, const float *x, int ldx, const f
 }
 void wm_gemm_u6x2i8(int M, int N, int Kp, int G, const uint8_t *xd, const float *row_scale, const int8_t *w,
                     const float *w_scale, const float *bias, float *y, int ldy) {
-#ifdef __wasm_relaxed_simd__
-  wm_gemm_u6x2i8_relaxed(M, N, Kp, G, xd, row_scale, w, w_scale, bias, y, ldy);
-#else
-  wm_gemm_u6x2i8_scalar(M, N, Kp, G, xd, row_scale, w, w_scale, bias, y, ldy);
-#endif
+  WM_RELAXED(wm_gemm_u6x2i8)(M, N, Kp, G, xd, row_scale, w, w_scale, bias, y, ldy);
 }
 void wm_quantize_rows_u8(int M, int K, int G, const float *x, int ldx, const float *in_scale, int qmax, uint8_t *xq,
                          float *row_scale) {
@@ -37,11 +39,7 @@ void wm_quantize_rows_u8(int M, int K, int G, const float *x, int ldx, const flo
 }
 void wm_gemm_u8i8(int M, int N, int Kp, int G, const uint8_t *xq, const float *row_scale, const int8_t *w,
                   const float *w_scale, const float *bias, float *y, int ldy) {
-#ifdef __wasm_relaxed_simd__
-  wm_gemm_u8i8_relaxed(M, N, Kp, G, xq, row_scale, w, w_scale, bias, y, ldy);
-#else
-  wm_gemm_u8i8_scalar(M, N, Kp, G, xq, row_scale, w, w_scale, bias, y, ldy);
-#endif
+  WM_RELAXED(wm_gemm_u8i8)(M, N, Kp, G, xq, row_scale, w, w_scale, bias, y, ldy);
 }
 int wm_gemm_u8i8_exact(void) {
 #ifdef __wasm_relaxed_simd__

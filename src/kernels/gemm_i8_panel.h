@@ -1,6 +1,6 @@
 // What the int8 GEMM drivers (gemm_i8_simd128.c, gemm_i8_relaxed.c) share: the edges of a 4-channel output panel
-// (N need not be a multiple of 4, so the last panel reads and writes only its valid channels) and the cut of the
-// rows into micro-kernel blocks.
+// (N need not be a multiple of 4, so the last panel reads and writes only its valid channels), the sum of a
+// panel's accumulator pair, and the cut of the rows into micro-kernel blocks.
 #ifndef WM_GEMM_I8_PANEL_H
 #define WM_GEMM_I8_PANEL_H
 
@@ -13,6 +13,12 @@ static inline __attribute__((always_inline)) v128_t panel_bias(const float *bias
   float u[4] = {0, 0, 0, 0};
   for (int c = 0; c < nvalid; c++) u[c] = bias[n0 + c];
   return wasm_v128_load(u);
+}
+
+// Two accumulators of a panel, lanes [c0 a, c0 b, c1 a, c1 b] and [c2 a, c2 b, c3 a, c3 b] (each channel's sum in
+// two parts: halves of a block), as one vector of the 4 channels' sums [c0 c1 c2 c3]
+static inline __attribute__((always_inline)) v128_t panel_pair_sum(v128_t c01, v128_t c23) {
+  return wasm_i32x4_add(wasm_i32x4_shuffle(c01, c23, 0, 2, 4, 6), wasm_i32x4_shuffle(c01, c23, 1, 3, 5, 7));
 }
 
 // v's first nvalid lanes to yr

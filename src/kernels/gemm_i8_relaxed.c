@@ -67,7 +67,7 @@ WM_INLINE v128_t wsum(const int8_t *panel, int k0, int k1) {
     s01 = dot(wasm_v128_load(panel + k * 4), ones, s01);  // [c0 k0-3, c0 k4-7, c1 k0-3, c1 k4-7]
     s23 = dot(wasm_v128_load(panel + k * 4 + 16), ones, s23);
   }
-  return wasm_i32x4_add(wasm_i32x4_shuffle(s01, s23, 0, 2, 4, 6), wasm_i32x4_shuffle(s01, s23, 1, 3, 5, 7));
+  return panel_pair_sum(s01, s23);
 }
 
 // one block of 8 inputs: the panel's 2 weight vectors against each row's digits, into acc[row][0..2*digits)
@@ -120,7 +120,7 @@ WM_INLINE void panel_rows(int digits, int mr, int Kp, int G, int ng, int g0, int
       // (64 hi + lo) per half-block lane, then the two lanes of each channel: [c0 c1 c2 c3]
       v128_t t01 = digits == 2 ? wasm_i32x4_add(wasm_i32x4_shl(acc[r][0], 6), acc[r][2]) : acc[r][0];
       v128_t t23 = digits == 2 ? wasm_i32x4_add(wasm_i32x4_shl(acc[r][1], 6), acc[r][3]) : acc[r][1];
-      v128_t a = wasm_i32x4_add(wasm_i32x4_shuffle(t01, t23, 0, 2, 4, 6), wasm_i32x4_shuffle(t01, t23, 1, 3, 5, 7));
+      v128_t a = panel_pair_sum(t01, t23);
       v128_t s = wasm_f32x4_convert_i32x4(wasm_i32x4_sub(a, cg));
       out[r] = wasm_f32x4_add(out[r], wasm_f32x4_mul(wasm_f32x4_mul(wasm_f32x4_splat(rs[r * ng + g]), wsg), s));
     }

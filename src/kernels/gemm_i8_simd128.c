@@ -78,8 +78,7 @@ WM_INLINE void panel_rows(int mr, int x16, int Kp, int G, int ng, const void *x,
     // scalar order: out += (row_scale * w_scale) * (float)acc
     v128_t wsg = wasm_v128_load(ws + g * 4);
     for (int r = 0; r < mr; r++) {
-      v128_t a = wasm_i32x4_add(wasm_i32x4_shuffle(acc[r][0], acc[r][1], 0, 2, 4, 6),
-                                wasm_i32x4_shuffle(acc[r][0], acc[r][1], 1, 3, 5, 7));
+      v128_t a = panel_pair_sum(acc[r][0], acc[r][1]);
       out[r] = wasm_f32x4_add(out[r], wasm_f32x4_mul(wasm_f32x4_mul(wasm_f32x4_splat(rs[r * ng + g]), wsg),
                                                      wasm_f32x4_convert_i32x4(a)));
     }

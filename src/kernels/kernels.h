@@ -44,7 +44,7 @@ void wm_quantize_rows_i16(int M, int K, int G, const float *x, int ldx, const fl
 // The weights wm_gemm_i8 / wm_gemm_i16i8 read are in the layout wm_pack_weights_i8 makes of the file's (above), in
 // place, once (the encoder: before its first forward pass): the file's itself where those are the scalar kernels,
 // another order within each 32-byte block for the SIMD128 ones (gemm_i8_simd128.c says why). Every *_scalar
-// kernel and wm_gemm_u6x2i8 read the file's layout. w: [Np*Kp] bytes, Np a multiple of 4 and Kp of 8.
+// kernel, wm_gemm_u6x2i8 and wm_gemm_u8i8 read the file's layout. w: [Np*Kp] bytes, Np a multiple of 4 and Kp of 8.
 void wm_pack_weights_i8(int Np, int Kp, int8_t *w);
 void wm_gemm_i8(int M, int N, int Kp, int G, const int8_t *xq, const float *row_scale, const int8_t *w,
                 const float *w_scale, const float *bias, float *y, int ldy);
@@ -76,8 +76,9 @@ void wm_gemm_u8i8(int M, int N, int Kp, int G, const uint8_t *xq, const float *r
                   const float *w_scale, const float *bias, float *y, int ldy);
 int wm_gemm_u8i8_exact(void);  // 1 in the relaxed build on an engine whose dot is u8 x s8 exact (checked, not assumed)
 
-// 1 in the build where wm_gemm_u6x2i8 is the fastest int8 GEMM (relaxed SIMD): the encoder then quantizes to
-// digits for every int8 linear (any act_bits: qmax <= 2047), else to int8 / int16 for wm_gemm_i8 / wm_gemm_i16i8.
+// 1 in the build where the relaxed GEMMs are the fastest (relaxed SIMD): the encoder then quantizes to u8 for
+// wm_gemm_u8i8 (act_bits <= 8, where wm_gemm_u8i8_exact()) or to digits for wm_gemm_u6x2i8 (any act_bits: qmax
+// <= 2047); elsewhere to int16 for wm_gemm_i16i8 (bert.c choose_int8_gemm).
 #ifdef __wasm_relaxed_simd__
 #define WM_GEMM_U6X2 1
 #else

@@ -57,6 +57,13 @@ void wm_gemm_u8i8_relaxed(int M, int N, int Kp, int G, const uint8_t *xq, const 
 int wm_gemm_u8i8_exact_relaxed(void);
 #endif
 
+// Round to nearest even without f32x4.nearest + i32x4.trunc_sat_f32x4_s (whose saturation costs V8 several
+// instructions): for |v| <= 2^22, v + WM_ROUND_MAGIC (1.5 * 2^23) rounds v to an integer n in the sum's low mantissa
+// bits, so (v + WM_ROUND_MAGIC) - WM_ROUND_MAGIC is n as a float, and its bits - WM_ROUND_MAGIC_BITS is n as an int32.
+// (exp's 2^n, the quantizers' values.)
+#define WM_ROUND_MAGIC 12582912.0f
+#define WM_ROUND_MAGIC_BITS 0x4B400000
+
 // Polynomial coefficients shared by the scalar functions below and their 4-lane copies in ops_simd128.c, highest
 // degree first (Horner order): one table, so the two cannot drift apart (their bit-identity is tested).
 // exp(r) = 1 + r + r^2 P(r), P of degree 3: the minimax relative-error fit on |r| <= ln2 / 2 (1.05e-7 in exact

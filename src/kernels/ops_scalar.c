@@ -67,9 +67,9 @@ void wm_gelu_scalar(size_t n, float *x) {
 
 // --- softmax ----------------------------------------------------------------------------------------------------
 // Max-subtracted, so exp never overflows and the largest term is 1; -INFINITY entries (masks) give ~1e-38 of the
-// row's largest (exp's floor, above), i.e. nothing. A row needs at least one finite value. The sum is accumulated in double: an f32 running sum over hundreds of terms
-// would add ~sqrt(n) ulp of error to every output; with it, each output is within ~3e-7 relative of the exact
-// softmax of the f32 inputs.
+// row's largest (exp's floor, above), i.e. nothing. A row needs at least one finite value. The sum is accumulated
+// in double: an f32 running sum over hundreds of terms would add ~sqrt(n) ulp of error to every output; with it,
+// each output is within ~3e-7 relative of the exact softmax of the f32 inputs.
 void wm_softmax_scalar(int M, int n, float *x, int ld) {
   for (int m = 0; m < M; m++) {
     float *row = x + (size_t)m * ld;

@@ -21,10 +21,9 @@ WM_INLINE float hsum(v128_t v) {  // (v0 + v2) + (v1 + v3)
 // As wm_expf_scalar: x clamped to [-87.33, 88] (NaN to -87.33), 2^n built in the exponent bits.
 WM_INLINE v128_t exp4(v128_t x) {
   x = wasm_f32x4_pmin(splat(88.0f), wasm_f32x4_pmax(splat(-87.33f), x));
-  // n = round-to-nearest-even(x log2 e) by adding 1.5 * 2^23: the sum's low mantissa bits are n itself (|n| <= 127),
-  // so 2^n's exponent comes from them with integer adds; the same n as f32x4.nearest, without the several
-  // instructions V8 spends on i32x4.trunc_sat_f32x4_s's saturation
-  const v128_t magic = splat(12582912.0f);
+  // n = round-to-nearest-even(x log2 e), |n| <= 127, as a float and in t's bits (WM_ROUND_MAGIC, kernels_impl.h):
+  // 2^n's exponent comes from them with integer adds
+  const v128_t magic = splat(WM_ROUND_MAGIC);
   v128_t t = wasm_f32x4_add(wasm_f32x4_mul(x, splat(1.44269504088896341f)), magic);
   v128_t n = wasm_f32x4_sub(t, magic);
   v128_t r = wasm_f32x4_sub(x, wasm_f32x4_mul(n, splat(0.693359375f)));
@@ -32,7 +31,7 @@ WM_INLINE v128_t exp4(v128_t x) {
   v128_t p = splat(wm_exp_poly[0]);
   for (int i = 1; i < WM_EXP_DEGREE; i++) p = wasm_f32x4_add(wasm_f32x4_mul(p, r), splat(wm_exp_poly[i]));
   p = wasm_f32x4_add(wasm_f32x4_add(wasm_f32x4_mul(p, wasm_f32x4_mul(r, r)), r), splat(1.0f));
-  v128_t scale = wasm_i32x4_shl(wasm_i32x4_add(t, wasm_i32x4_splat(127 - 0x4B400000)), 23);  // 0x4B400000: 1.5 * 2^23
+  v128_t scale = wasm_i32x4_shl(wasm_i32x4_add(t, wasm_i32x4_splat(127 - WM_ROUND_MAGIC_BITS)), 23);
   return wasm_f32x4_mul(p, scale);
 }
 

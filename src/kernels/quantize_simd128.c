@@ -15,11 +15,11 @@ WM_INLINE v128_t scaled(const float *x, const float *s, int k) {
 
 // 4 quantized values as i32x4: clamp(nearest(x s * inv), -qmax, qmax), inv = 1 / a, ties to even as rintf.
 // Clamped first (the bounds are integers, so the order does not matter; NaN -> -qmax, as fminf/fmaxf), then
-// rounded by adding 1.5 * 2^23, whose low mantissa bits are then the value: 2 operations where f32x4.nearest +
-// i32x4.trunc_sat_f32x4_s take V8 several (the saturation): 0.40 ns per value against 0.49 (test_kernels --bench-ops)
+// rounded with WM_ROUND_MAGIC (kernels_impl.h): 2 operations where f32x4.nearest + i32x4.trunc_sat_f32x4_s take V8
+// several: 0.40 ns per value against 0.49 (test_kernels --bench-ops)
 WM_INLINE v128_t quant4(const float *x, const float *s, int k, v128_t inv, v128_t lo, v128_t hi) {
   v128_t c = wasm_f32x4_pmin(hi, wasm_f32x4_pmax(lo, wasm_f32x4_mul(scaled(x, s, k), inv)));
-  return wasm_i32x4_sub(wasm_f32x4_add(c, wasm_f32x4_splat(12582912.0f)), wasm_i32x4_splat(0x4B400000));
+  return wasm_i32x4_sub(wasm_f32x4_add(c, wasm_f32x4_splat(WM_ROUND_MAGIC)), wasm_i32x4_splat(WM_ROUND_MAGIC_BITS));
 }
 
 // --- one group of a row --------------------------------------------------------------------------------------------
