@@ -953,6 +953,16 @@ static void bench(void) {
   for (int i = 0; i < 3; i++)
     printf("  attention, one head, %3d tokens, dh 32: gemm_f32_kn %6.2f GFLOPS, gemm_f32 %6.2f GFLOPS\n", lens[i],
            bench_attention(1, lens[i], 32, 0.3), bench_attention(0, lens[i], 32, 0.3));
+  // the same two products on the int8 GEMMs (keys and values as int8 weights, one group per key over dh = 32 and
+  // groups of 128 keys per value channel; queries and probabilities as activations): what integer attention would
+  // run at, against the f32 rates above (docs/architecture.md, "Tried and not kept")
+  for (int i = 0; i < 3; i++)
+    for (int x16 = 1; x16 < (!WM_GEMM_U6X2 ? 2 : wm_gemm_u8i8_exact() ? 4 : 3); x16++) {
+      const int L = lens[i];
+      double qk = bench_i8(0, x16, L, L, 32, 32, 0.2), pv = bench_i8(0, x16, L, 32, L, 128, 0.2);
+      printf("  attention, one head, %3d tokens, dh 32, %-11s: q k^T %6.2f GOPS, p v %6.2f GOPS, both %6.2f GOPS\n",
+             L, names[x16], qk, pv, 2.0 / (1.0 / qk + 1.0 / pv));
+    }
   bench_ops();
 }
 
