@@ -923,13 +923,16 @@ static void bench(void) {
   // converter's G = 128 only, int16, u6x2 and u8 (the relaxed build's comparison, in a shared browser page)
   static const int groups[] = {1 << 20, 128, 64, 32};
   static const char *const names[] = {"gemm_i8", "gemm_i16i8", "gemm_u6x2i8", "gemm_u8i8"};
+  // the kernels this build and engine run (names[] up to here): the relaxed ones only in the relaxed build, u8 only
+  // where its dot is exact
+  const int kernels = !WM_GEMM_U6X2 ? 2 : wm_gemm_u8i8_exact() ? 4 : 3;
   double ceiling = 0;  // GOPS the int8 / int16 kernels' instruction mix allows here (0: not measured)
 #ifdef WM_PEAK
   ceiling = peak_dot_i16x8_gops(0.2);
   printf("  peak: i32x4.dot_i16x8_s + i32x4.add, 8 chains from L1: %.1f GOPS (the int8 / int16 kernels' ceiling)\n",
          ceiling);
 #endif
-  for (int x16 = 0; x16 < (!WM_GEMM_U6X2 ? 2 : wm_gemm_u8i8_exact() ? 4 : 3); x16++)
+  for (int x16 = 0; x16 < kernels; x16++)
     for (int i = 0; i < 5; i++)
       for (int j = 0; j < 4; j++) {
         int M = shapes[i][0], N = shapes[i][1], K = shapes[i][2], G = groups[j];
@@ -957,7 +960,7 @@ static void bench(void) {
   // groups of 128 keys per value channel; queries and probabilities as activations): what integer attention would
   // run at, against the f32 rates above (docs/architecture.md, "Tried and not kept")
   for (int i = 0; i < 3; i++)
-    for (int x16 = 1; x16 < (!WM_GEMM_U6X2 ? 2 : wm_gemm_u8i8_exact() ? 4 : 3); x16++) {
+    for (int x16 = 1; x16 < kernels; x16++) {
       const int L = lens[i];
       double qk = bench_i8(0, x16, L, L, 32, 32, 0.2), pv = bench_i8(0, x16, L, 32, L, 128, 0.2);
       printf("  attention, one head, %3d tokens, dh 32, %-11s: q k^T %6.2f GOPS, p v %6.2f GOPS, both %6.2f GOPS\n",
